@@ -1,0 +1,198 @@
+"""Typed run configuration: nested dataclasses whose defaults are the paper's settings.
+
+Chang & Skarbek, "Multi-modal Residual Perceptron Network for Audio-Video Emotion
+Recognition", Sensors 2021 (../shared/paper/mrpn-paper.md). Section numbers below refer to it.
+Where the paper is silent the comment says why the value was chosen.
+
+`Config()` is the paper's setting; `tiny()` is a small variant for tests and the offline demo.
+Named runs (`pipelines/*.yaml`) and `key=value` overrides are applied by `overrides.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Which clips, which fold, and how the tf.data pipeline reads them."""
+
+    # "ravdess" | "cremad" | "demo" (the synthesized offline set, RAVDESS naming).
+    dataset: str = "ravdess"
+    # Raw dataset folder (as distributed) and the folder `prepare` writes shards to.
+    root: str = ""
+    prepared_dir: str = ""
+    # "tfrecord": read `prepare` shards; "videos": decode inside tf.data (no prepare step).
+    source: str = "tfrecord"
+    # Fold id from the committed fold file (RAVDESS 1..12, CREMA-D 1..9 = S1..S9).
+    fold: int = 1
+    # RAVDESS modality: "av" (01-01-*.mp4), "audio" (03-01-*.wav), "video" (02-01-*.mp4).
+    modality: str = "av"
+    # Clips per TFRecord shard: ~100 clips x ~2 MB keeps shards near the 100-200 MB that
+    # tf.data's parallel interleave reads efficiently.
+    clips_per_shard: int = 64
+    # Paper 3.3 item 2: training slices last at least one second.
+    min_slice_s: float = 1.0
+    # Time augmentation (paper 4.3, "T" rows of Table 1); off reproduces the "NT" rows.
+    time_augment: bool = True
+    # Paper 1.4 point 2: video of one clip with audio of another clip of the same label.
+    pairing_prob: float = 0.0
+    shuffle_buffer: int = 512
+    # Cache parsed records in memory when the prepared set is at most this size.
+    cache_max_mb: int = 4096
+    num_parallel_calls: int = -1  # tf.data.AUTOTUNE
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class VideoConfig:
+    """Face-crop video stream."""
+
+    # Paper silent. 15 fps halves the CNN work of 30-fps sources while facial expressions
+    # (onset/apex ~0.2-0.5 s) still span several frames.
+    fps: float = 15.0
+    # Paper silent (faces cropped with dlib's CNN, then ResNet-18). 112x112 is the usual
+    # face-recognition crop and keeps 3 s x 15 fps x 112^2 x 3 per clip at ~1.7 MB.
+    crop_size: int = 112
+    # Margin added around the detector's box on each side, as a fraction of the box side,
+    # so that brows and chin (which carry expression) stay inside the crop.
+    face_margin: float = 0.25
+    # Boxes are smoothed over time with an exponential moving average of this weight on
+    # the new box, which removes detector jitter without lagging head motion much.
+    box_smoothing: float = 0.5
+    # A detection below this score is treated as "no face" in that frame.
+    min_face_score: float = 0.5
+    # Frames are resized so that their long side is at most this before detection
+    # (BlazeFace works on 128x128 anyway); 4K input would otherwise dominate the time.
+    max_detect_side: int = 640
+    jpeg_quality: int = 90
+    # BlazeFace short-range model: a path, or "" to use MRPN_FACE_MODEL / the cache / download.
+    face_model: str = ""
+    # Spatial augmentation, one set of parameters per clip (paper 3.3 item 1, Fig. 9 middle).
+    flip: bool = True
+    rotation_deg: float = 10.0
+    zoom: float = 0.1
+    translation: float = 0.1
+    brightness: float = 0.2
+    contrast: float = 0.2
+
+
+@dataclasses.dataclass
+class AudioConfig:
+    """Waveform and spectrogram segments (paper 3.3 items 3-4)."""
+
+    sample_rate: int = 16000  # "resampled at 16kHz"
+    standardize: bool = True  # "standardized by their mean and standard deviation"
+    segment_s: float = 1.0  # "divided into one-second segments"
+    hop_s: float = 0.2  # "a window of 0.2 seconds" between segment starts
+    frame_length: int = 512  # "Hann windowing function of size 512"
+    frame_step: int = 64  # "hop size of 64"
+    # 512-point FFT gives 257 bins; the Nyquist bin is dropped to get the paper's 256.
+    freq_bins: int = 256
+    # ceil(16000 / 64) = 250 frames: the STFT pads the segment end (pad_end=True).
+    frames_per_segment: int = 250
+    log_offset: float = 1e-6
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """MRPN networks (paper 3.1, eqs. 1-9, Fig. 7)."""
+
+    # "N0" (eq. 7), "N1" (eq. 8), "N2" = MRPN (eq. 9), "AM"/"VM" single-modality baselines.
+    network: str = "N2"
+    extractor: str = "resnet18"  # paper 4.2: "CNN extractor architecture is fixed to Resnet-18"
+    width_multiplier: float = 1.0  # ResNet-18 channel widths 64-128-256-512 times this
+    # "lstm" (paper 4.3), "bilstm" or "transformer" (paper 4.6, average of encoder outputs).
+    aggregator: str = "lstm"
+    aggregator_units: int = 256
+    transformer_heads: int = 4
+    transformer_layers: int = 1
+    # Hidden width of Scoring = Dense -> ReLU -> FeatureNorm -> Dense (eq. 2).
+    scoring_units: int = 256
+    # Fig. 7 shows dropout before scoring; its rate is not given: 0.3 is a common choice.
+    dropout: float = 0.3
+    # Loss = w_v L_v + w_a L_a + w_va L_va (eq. 5); N0 uses L_va only.
+    loss_weight_v: float = 1.0
+    loss_weight_a: float = 1.0
+    loss_weight_va: float = 1.0
+    # Pretrained extractor weights (paper 4.2: FER-2013 faces, VoxCeleb speakers); "" = none.
+    video_extractor_weights: str = ""
+    audio_extractor_weights: str = ""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Optimization (paper 4.2) and run bookkeeping."""
+
+    optimizer: str = "adamw"  # "AdaMW optimizer is adopted"
+    learning_rate: float = 5e-5  # "initial learning rate at 5e-5"
+    weight_decay: float = 1e-4  # paper silent; a mild AdamW decay
+    lr_factor: float = 0.5  # "decreased two times ..."
+    lr_patience: int = 10  # "... if validation loss is not dropping over ten epochs"
+    # Paper silent. 8 clips of up to ~5 s fit a 16 GB GPU with two ResNet-18s at 112 px.
+    batch_size: int = 8
+    # Paper silent. Patience 10 on a small dataset needs room to act several times.
+    epochs: int = 100
+    early_stopping_patience: int = 0  # 0 = off
+    run_dir: str = ""
+    seed: int = 42
+    mixed_precision: bool = False  # GPU switch
+    xla: bool = False  # GPU switch
+
+
+@dataclasses.dataclass
+class ExportConfig:
+    """SavedModel / TFLite export."""
+
+    name: str = "mrpn"
+    version: int = 1
+    out_dir: str = "savedmodels"
+    # Static-shape window for TFLite: seconds of audio and video the window model takes.
+    window_s: float = 2.0
+    tflite_variants: tuple = ("fp32", "fp16", "int8_dynamic", "int8_full")
+
+
+@dataclasses.dataclass
+class Config:
+    """The whole run: one section per concern."""
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    video: VideoConfig = dataclasses.field(default_factory=VideoConfig)
+    audio: AudioConfig = dataclasses.field(default_factory=AudioConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
+
+
+def tiny() -> Config:
+    """Small variant for tests and the offline demo: same audio math, far smaller model.
+
+    The audio settings stay the paper's so the spectrogram code path is the one tested;
+    the model, frame rate and crop shrink so a training step takes well under a second
+    on 2 CPU cores.
+    """
+    config = Config()
+    config.data.dataset = "demo"
+    config.data.clips_per_shard = 32
+    config.data.shuffle_buffer = 128
+    config.video.fps = 8.0
+    config.video.crop_size = 48  # FER-2013's face size
+    config.model.width_multiplier = 0.125  # ResNet-18 widths 8-16-32-64
+    config.model.aggregator_units = 32
+    config.model.scoring_units = 32
+    config.model.dropout = 0.1
+    config.train.batch_size = 8
+    config.train.epochs = 30
+    config.train.learning_rate = 1e-3  # the tiny model trains from scratch, not pretrained
+    return config
+
+
+VARIANTS = {"default": Config, "tiny": tiny}
+
+
+def variant(name: str) -> Config:
+    """Returns a fresh config of the named variant ("default" or "tiny")."""
+    if name not in VARIANTS:
+        raise ValueError(f"unknown config variant {name!r}; expected one of {sorted(VARIANTS)}")
+    return VARIANTS[name]()
+

@@ -1,0 +1,206 @@
+"""Named runs and command-line overrides on top of the typed config.
+
+A run file (`pipelines/*.yaml`) holds only what differs from a variant's defaults:
+
+    variant: tiny          # optional; "default" when absent
+    model:
+      aggregator: transformer
+
+`key=value` overrides use dotted keys (`model.aggregator=transformer`). Values are parsed as
+YAML scalars and checked against the field's type. An unknown key is an error naming the
+nearest valid keys, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from mrpn_tf.config import config as config_lib
+
+RESOLVED_CONFIG_NAME = "config.yaml"
+
+
+class ConfigError(ValueError):
+    """A run file or override does not fit the config schema."""
+
+
+def valid_keys(config: config_lib.Config) -> list[str]:
+    """All dotted keys of the config, e.g. 'model.aggregator'."""
+    return [
+        f"{section.name}.{field.name}"
+        for section in dataclasses.fields(config)
+        for field in dataclasses.fields(getattr(config, section.name))
+    ]
+
+
+def _unknown_key_error(key: str, config: config_lib.Config, source: str) -> ConfigError:
+    keys = valid_keys(config) + [f.name for f in dataclasses.fields(config)]
+    near = difflib.get_close_matches(key, keys, n=3, cutoff=0.5)
+    if not near:  # a bare field name ("aggregator") still points to its dotted key
+        leaf = key.rsplit(".", 1)[-1]
+        near = [k for k in keys if k.rsplit(".", 1)[-1] == leaf][:3]
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return ConfigError(f"{source}: unknown config key {key!r}{hint}")
+
+
+def _coerce(value: Any, default: Any, key: str, source: str) -> Any:
+    """Checks `value` against the type of the field's default and converts it."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(default, str):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        if value is None:
+            return ""
+    elif isinstance(default, tuple):
+        if isinstance(value, (list, tuple)):
+            return tuple(value)
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+    raise ConfigError(
+        f"{source}: {key} expects {type(default).__name__}, got {value!r} ({type(value).__name__})"
+    )
+
+
+def set_value(config: config_lib.Config, key: str, value: Any, source: str = "override") -> None:
+    """Sets dotted `key` on `config` in place, type-checked."""
+    parts = key.split(".")
+    if len(parts) != 2:
+        raise _unknown_key_error(key, config, source)
+    section_name, field_name = parts
+    section = getattr(config, section_name, None)
+    if not dataclasses.is_dataclass(section) or field_name not in {
+        f.name for f in dataclasses.fields(section)
+    }:
+        raise _unknown_key_error(key, config, source)
+    default = getattr(section, field_name)
+    setattr(section, field_name, _coerce(value, default, key, source))
+
+
+def _flatten(tree: Mapping[str, Any], source: str, prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for name, value in tree.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, source, prefix=f"{key}."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Splits 'a.b=value' and parses the value as a YAML scalar ('3' -> 3, 'true' -> True)."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not of the form section.key=value")
+    key, raw = text.split("=", 1)
+    return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def load_config(
+    run_file: str | os.PathLike | None = None,
+    overrides: Iterable[str] = (),
+    variant: str | None = None,
+) -> config_lib.Config:
+    """Builds the resolved config: variant defaults, then the run file, then overrides.
+
+    Args:
+      run_file: optional YAML file in `pipelines/` (its `variant:` picks the defaults).
+      overrides: `section.key=value` strings, applied last.
+      variant: defaults to start from when the run file names none ("default" or "tiny").
+
+    Returns:
+      The resolved `Config`.
+
+    Raises:
+      ConfigError: unknown key, wrong type, or unreadable run file (the message names it).
+    """
+    tree: dict[str, Any] = {}
+    if run_file is not None:
+        try:
+            with open(run_file) as f:
+                tree = yaml.safe_load(f) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{run_file}: cannot read run file: {e}") from e
+        if not isinstance(tree, Mapping):
+            raise ConfigError(f"{run_file}: expected a mapping of sections, got {type(tree).__name__}")
+        tree = dict(tree)
+    config = config_lib.variant(str(tree.pop("variant", None) or variant or "default"))
+    for key, value in _flatten(tree, str(run_file)).items():
+        set_value(config, key, value, source=str(run_file))
+    for text in overrides:
+        key, value = parse_override(text)
+        set_value(config, key, value, source=f"override {text!r}")
+    validate(config)
+    return config
+
+
+def validate(config: config_lib.Config) -> None:
+    """Cross-field invariants, checked once at start-up."""
+    a = config.audio
+    if a.frame_length // 2 + 1 < a.freq_bins:
+        raise ConfigError(
+            f"audio.freq_bins={a.freq_bins} exceeds the {a.frame_length // 2 + 1} bins of a "
+            f"{a.frame_length}-point FFT"
+        )
+    segment_samples = round(a.segment_s * a.sample_rate)
+    expected_frames = -(-segment_samples // a.frame_step)  # ceil: STFT with pad_end
+    if a.frames_per_segment != expected_frames:
+        raise ConfigError(
+            f"audio.frames_per_segment={a.frames_per_segment} but a {a.segment_s}-s segment at "
+            f"{a.sample_rate} Hz with hop {a.frame_step} gives {expected_frames} frames"
+        )
+    choices = {
+        "data.dataset": (config.data.dataset, ("ravdess", "cremad", "demo")),
+        "data.source": (config.data.source, ("tfrecord", "videos")),
+        "data.modality": (config.data.modality, ("av", "audio", "video")),
+        "model.network": (config.model.network, ("N0", "N1", "N2", "AM", "VM")),
+        "model.aggregator": (config.model.aggregator, ("lstm", "bilstm", "transformer")),
+        "model.extractor": (config.model.extractor, ("resnet18",)),
+    }
+    for key, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise ConfigError(f"{key}={value!r}; expected one of {', '.join(allowed)}")
+    if config.data.min_slice_s <= 0:
+        raise ConfigError(f"data.min_slice_s={config.data.min_slice_s} must be > 0")
+    if not 0.0 <= config.data.pairing_prob <= 1.0:
+        raise ConfigError(f"data.pairing_prob={config.data.pairing_prob} must be in [0, 1]")
+
+
+def to_dict(config: config_lib.Config) -> dict[str, Any]:
+    """Plain nested dict (tuples as lists), suitable for YAML / JSON."""
+    tree = dataclasses.asdict(config)
+    return json.loads(json.dumps(tree))
+
+
+def config_hash(config: config_lib.Config) -> str:
+    """Short stable hash of the resolved config (recorded in exports and indexes)."""
+    text = json.dumps(to_dict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def save_resolved(config: config_lib.Config, out_dir: str | os.PathLike) -> str:
+    """Writes the resolved config as `config.yaml` in `out_dir`; returns its path.
+
+    The file is a complete run file: `load_config(path)` gives back an equal config.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, RESOLVED_CONFIG_NAME)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        yaml.safe_dump(to_dict(config), f, sort_keys=False)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,30 @@
+"""Shared test fixtures: paths to ../shared (skipped cleanly when absent) and quiet TF logs."""
+
+import os
+import pathlib
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SHARED = pathlib.Path(os.environ.get("MRPN_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> pathlib.Path:
+    """The ../shared folder beside the checkout; tests that need it skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (a user's checkout has no ../shared)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def face_model_path(shared_dir: pathlib.Path) -> str:
+    """BlazeFace short-range model for MediaPipe Tasks, from MRPN_FACE_MODEL or ../shared."""
+    path = os.environ.get("MRPN_FACE_MODEL") or str(
+        shared_dir / "models" / "face_detection_short_range.tflite"
+    )
+    if not os.path.isfile(path):
+        pytest.skip(f"face model {path} is absent")
+    return path
