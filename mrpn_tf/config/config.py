@@ -62,11 +62,13 @@ class VideoConfig:
     box_smoothing: float = 0.5
     # A detection below this score is treated as "no face" in that frame.
     min_face_score: float = 0.5
-    # Frames are resized so that their long side is at most this before detection
-    # (BlazeFace works on 128x128 anyway); 4K input would otherwise dominate the time.
-    max_detect_side: int = 640
+    # Decoded frames are scaled (by the decoder, swscale) so that their long side is at most
+    # this: BlazeFace looks at 128x128 anyway and a 112-px crop needs no more, while 4K
+    # input would otherwise dominate decode, detect and crop time.
+    max_frame_side: int = 640
     jpeg_quality: int = 90
-    # BlazeFace short-range model: a path, or "" to use MRPN_FACE_MODEL / the cache / download.
+    # BlazeFace short-range model: a path, or "" to use MRPN_FACE_MODEL / the cache / download
+    # (see mrpn_tf/data/media/model_store.py).
     face_model: str = ""
     # Spatial augmentation, one set of parameters per clip (paper 3.3 item 1, Fig. 9 middle).
     flip: bool = True

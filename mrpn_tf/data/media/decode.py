@@ -1,0 +1,188 @@
+"""Decodes a clip once with PyAV: RGB frames on a fixed-fps grid, and 16-kHz mono PCM16 audio.
+
+Both streams are demuxed in one pass. Frames are scaled down by the decoder (swscale) so that
+the long side is at most `max_frame_side`; audio is converted by libswresample
+(`av.AudioResampler`) to signed 16-bit mono at the target rate — no hand-written resampling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+import av
+import numpy as np
+
+# Seconds tolerance when matching source frame times to the target grid: absorbs the
+# rounding of 29.97-fps timestamps without ever picking a frame twice for one slot.
+_GRID_EPS = 1e-6
+
+
+class MediaError(ValueError):
+    """A media file cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclasses.dataclass
+class DecodedClip:
+    """What one decode pass produced."""
+
+    path: str
+    frames: np.ndarray  # uint8 [T, H, W, 3] RGB on the fps grid; T = 0 without video
+    fps: float
+    pcm16: np.ndarray  # int16 [N] mono at sample_rate; N = 0 without audio
+    sample_rate: int
+    has_video: bool
+    has_audio: bool
+    source_size: tuple[int, int]  # (width, height) before scaling; (0, 0) without video
+
+    @property
+    def video_seconds(self) -> float:
+        return len(self.frames) / self.fps if self.fps else 0.0
+
+    @property
+    def audio_seconds(self) -> float:
+        return len(self.pcm16) / self.sample_rate
+
+
+def scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled so that the long side is at most `max_side`, even-sized."""
+    scale = min(1.0, max_side / max(width, height))
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+class _FrameGrid:
+    """Picks source frames for the target times k / fps (nearest frame, duplicates allowed).
+
+    A source frame shown from t to t + d covers every grid time in [t - d/2, t + d/2); so
+    30 -> 15 fps takes every other frame and 10 -> 15 fps repeats some, keeping time exact.
+    """
+
+    def __init__(self, fps: float, source_period: float):
+        self.fps = fps
+        self.half_period = source_period / 2
+        self.next_k = 0
+        self.start: Optional[float] = None
+
+    def slots(self, time_s: float) -> int:
+        """Number of grid slots that the frame at `time_s` fills."""
+        if self.start is None:
+            self.start = time_s
+        t = time_s - self.start
+        count = 0
+        while self.next_k / self.fps < t + self.half_period - _GRID_EPS:
+            self.next_k += 1
+            count += 1
+        return count
+
+
+def _open(path: str) -> av.container.InputContainer:
+    if not os.path.isfile(path):
+        raise MediaError(path, "file does not exist")
+    if os.path.getsize(path) == 0:
+        raise MediaError(path, "empty file (0 bytes)")
+    try:
+        return av.open(path)
+    except (av.FFmpegError, UnicodeDecodeError) as e:
+        raise MediaError(path, f"unreadable or corrupt media file ({e})") from e
+
+
+def _frame_period(stream: av.video.stream.VideoStream) -> float:
+    rate = stream.average_rate or stream.base_rate or stream.guessed_rate
+    return 1.0 / float(rate) if rate else 1.0 / 30.0
+
+
+def _concat_audio(chunks: list[np.ndarray]) -> np.ndarray:
+    if not chunks:
+        return np.zeros([0], np.int16)
+    return np.concatenate([c.reshape(-1) for c in chunks]).astype(np.int16, copy=False)
+
+
+def decode_clip(
+    path: str,
+    fps: float,
+    sample_rate: int,
+    max_frame_side: int,
+    audio_path: Optional[str] = None,
+) -> DecodedClip:
+    """Decodes video frames and audio of `path` in one demux pass.
+
+    Args:
+      path: media file (.mp4, .flv, .avi, .wav, ...).
+      fps: target frame rate of the returned frames.
+      sample_rate: target audio rate (Hz), mono PCM16.
+      max_frame_side: frames are scaled so that their long side is at most this.
+      audio_path: take the audio from this file instead (CREMA-D AudioWAV / AudioMP3).
+
+    Returns:
+      A DecodedClip; a missing stream gives an empty array and `has_video/has_audio=False`.
+
+    Raises:
+      MediaError: unreadable, corrupt or truncated file (the message names the file).
+    """
+    container = _open(path)
+    try:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = None if audio_path else (container.streams.audio[0] if container.streams.audio else None)
+        frames, pcm, size = _demux(path, container, video, audio, fps, sample_rate, max_frame_side)
+    finally:
+        container.close()
+    if audio_path:
+        pcm = decode_audio(audio_path, sample_rate)
+    has_audio = bool(audio_path) or audio is not None
+    return DecodedClip(path, frames, fps, pcm, sample_rate, video is not None, has_audio, size)
+
+
+def _demux(path, container, video, audio, fps, sample_rate, max_frame_side):
+    streams = [s for s in (video, audio) if s is not None]
+    picked: list[np.ndarray] = []
+    chunks: list[np.ndarray] = []
+    size = (video.codec_context.width, video.codec_context.height) if video else (0, 0)
+    grid = _FrameGrid(fps, _frame_period(video)) if video else None
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate) if audio else None
+    try:
+        for packet in container.demux(*streams) if streams else ():
+            for frame in packet.decode():
+                if isinstance(frame, av.VideoFrame):
+                    _take_video_frame(frame, grid, picked, max_frame_side)
+                else:
+                    chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
+        if resampler is not None:
+            chunks.extend(f.to_ndarray() for f in resampler.resample(None))
+    except av.FFmpegError as e:
+        raise MediaError(path, f"corrupt or truncated stream ({e})") from e
+    if video is not None and not picked:
+        raise MediaError(path, "video stream has no decodable frame (corrupt or truncated)")
+    frames = np.stack(picked) if picked else np.zeros([0, 0, 0, 3], np.uint8)
+    return frames, _concat_audio(chunks), size
+
+
+def _take_video_frame(frame: av.VideoFrame, grid: _FrameGrid, picked: list, max_side: int) -> None:
+    if frame.time is None:
+        return
+    count = grid.slots(frame.time)
+    if count:
+        width, height = scaled_size(frame.width, frame.height, max_side)
+        rgb = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        picked.extend([rgb] * count)
+
+
+def decode_audio(path: str, sample_rate: int) -> np.ndarray:
+    """Decodes only the audio of `path` to mono PCM16 at `sample_rate`.
+
+    Raises:
+      MediaError: unreadable file or no audio stream.
+    """
+    container = _open(path)
+    try:
+        if not container.streams.audio:
+            raise MediaError(path, "no audio stream")
+        _, pcm, _ = _demux(path, container, None, container.streams.audio[0], 1.0, sample_rate, 0)
+    finally:
+        container.close()
+    return pcm
