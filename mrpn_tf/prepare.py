@@ -1,0 +1,48 @@
+"""`python -m mrpn_tf.prepare`: decode, crop faces and resample audio once, write TFRecord shards.
+
+    python -m mrpn_tf.prepare --dataset ravdess --root RAVDESS_DIR --out prepared/ravdess \
+        [--workers 2] [--config pipelines/ravdess_mrpn.yaml] [section.key=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mrpn_tf.config import overrides
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.prepare", description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True, choices=["ravdess", "cremad", "demo"])
+    parser.add_argument("--root", required=True, help="dataset folder as distributed")
+    parser.add_argument("--out", required=True, help="prepared folder to write (resumable)")
+    parser.add_argument("--workers", type=int, default=2, help="clips prepared in parallel")
+    parser.add_argument("--config", help="run file in pipelines/ (crop size, fps, ...)")
+    parser.add_argument("overrides", nargs="*", help="section.key=value overrides")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        config = overrides.load_config(args.config, args.overrides)
+    except overrides.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from mrpn_tf.data import prepare_job  # heavy imports (TF, MediaPipe) after argument checks
+
+    try:
+        index = prepare_job.run(config, args.dataset, args.root, args.out, args.workers)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    written = sum(len(s["clips"]) for s in index["shards"])
+    print(f"{args.out}: {written} clips in {len(index['shards'])} shards, {len(index['skipped'])} skipped")
+    for skip in index["skipped"]:
+        print(f"  skipped {skip['source_path']}: {skip['reason']}")
+    return 0 if written else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
