@@ -50,8 +50,20 @@ def _unknown_key_error(key: str, config: config_lib.Config, source: str) -> Conf
     return ConfigError(f"{source}: unknown config key {key!r}{hint}")
 
 
+def _number_from_text(value: Any, kind: type) -> Any:
+    """YAML 1.1 reads '1e-3' as text; numbers written that way are still numbers."""
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _coerce(value: Any, default: Any, key: str, source: str) -> Any:
     """Checks `value` against the type of the field's default and converts it."""
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        value = _number_from_text(value, type(default))
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
