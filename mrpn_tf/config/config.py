@@ -38,6 +38,9 @@ class DataConfig:
     # Paper 1.4 point 2: video of one clip with audio of another clip of the same label.
     pairing_prob: float = 0.0
     shuffle_buffer: int = 512
+    # Training batches clips of similar duration when non-empty (boundaries in seconds):
+    # less of each padded batch is padding. Off by default, so batches stay i.i.d. draws.
+    bucket_boundaries_s: tuple = ()
     # Cache parsed records in memory when the prepared set is at most this size.
     cache_max_mb: int = 4096
     num_parallel_calls: int = -1  # tf.data.AUTOTUNE
