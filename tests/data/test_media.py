@@ -74,13 +74,19 @@ def test_broken_files_name_the_file(tmp_path, content, reason):
         decode.decode_clip(str(path), fps=15, sample_rate=16000, max_frame_side=640)
 
 
-def test_truncated_file_gives_what_decodes_or_a_named_error(tmp_path):
-    path = write_media(str(tmp_path / "t.mp4"), _frames(60), 30, _tone(2.0, 44100), 44100)
+@pytest.mark.parametrize("suffix, reason", [(".mp4", "corrupt"), (".flv", "truncated")])
+def test_truncated_file_is_a_named_error(tmp_path, suffix, reason):
+    # an .mp4 cut short loses its index (written last); an .flv decodes up to the cut
+    path = write_media(str(tmp_path / f"t{suffix}"), _frames(60), 30, _tone(2.0, 44100), 44100,
+                       video_codec="flv" if suffix == ".flv" else "libx264",
+                       audio_codec="libmp3lame" if suffix == ".flv" else "aac")
     data = open(path, "rb").read()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: len(data) // 3])
-    with pytest.raises(decode.MediaError, match="cut.mp4"):
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(decode.MediaError, match=f"cut{suffix}.*{reason}"):
         decode.decode_clip(str(cut), fps=15, sample_rate=16000, max_frame_side=640)
+    complete = decode.decode_clip(path, fps=15, sample_rate=16000, max_frame_side=640)
+    assert abs(complete.video_seconds - 2.0) < 0.1
 
 
 def _det(x0, y0, side, score=0.9):

@@ -17,6 +17,10 @@ import numpy as np
 # Seconds tolerance when matching source frame times to the target grid: absorbs the
 # rounding of 29.97-fps timestamps without ever picking a frame twice for one slot.
 _GRID_EPS = 1e-6
+# A clip is truncated when it decodes to less than this fraction of its declared duration,
+# minus the slack (codec priming and the last frame's duration are not decoded time).
+TRUNCATION_FRACTION = 0.9
+TRUNCATION_SLACK_S = 0.1
 
 
 class MediaError(ValueError):
@@ -130,6 +134,7 @@ def decode_clip(
         video = container.streams.video[0] if container.streams.video else None
         audio = None if audio_path else (container.streams.audio[0] if container.streams.audio else None)
         frames, pcm, size = _demux(path, container, video, audio, fps, sample_rate, max_frame_side)
+        _check_complete(path, container, len(frames) / fps, len(pcm) / sample_rate)
     finally:
         container.close()
     if audio_path:
@@ -160,6 +165,18 @@ def _demux(path, container, video, audio, fps, sample_rate, max_frame_side):
         raise MediaError(path, "video stream has no decodable frame (corrupt or truncated)")
     frames = np.stack(picked) if picked else np.zeros([0, 0, 0, 3], np.uint8)
     return frames, _concat_audio(chunks), size
+
+
+def _check_complete(path: str, container, video_s: float, audio_s: float) -> None:
+    """A file cut short decodes without error but yields less than its header declares."""
+    if not container.duration:
+        return
+    declared = container.duration / av.time_base
+    decoded = max(video_s, audio_s)
+    if decoded < TRUNCATION_FRACTION * declared - TRUNCATION_SLACK_S:
+        raise MediaError(
+            path, f"truncated: decoded {decoded:.2f} s of the {declared:.2f} s its header declares"
+        )
 
 
 def _take_video_frame(frame: av.VideoFrame, grid: _FrameGrid, picked: list, max_side: int) -> None:

@@ -1,0 +1,239 @@
+"""`prepare` end to end: real and generated clips, every bad-input case, resume, settings guard.
+
+Faces come from a real CREMA-D frame in ../shared (the face model is there too), composited into
+generated clips so that each bad-input case is exactly the one named.
+"""
+
+import glob
+import os
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mrpn_tf import prepare as prepare_cli
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import clip_record, prepare_job, prepared_index
+from mrpn_tf.data.media import decode
+from mrpn_tf.data.media.encode import write_media
+
+FPS = 10
+
+
+@pytest.fixture(scope="module")
+def config(face_model_path):
+    c = config_lib.tiny()
+    c.video.face_model = face_model_path
+    c.video.fps = FPS
+    c.data.clips_per_shard = 4
+    return c
+
+
+@pytest.fixture(scope="module")
+def face(shared_dir):
+    """A real face frame (480x360 RGB) from a CREMA-D clip."""
+    path = sorted(glob.glob(str(shared_dir / "data" / "cremad" / "VideoFlash" / "*.flv")))[0]
+    return decode.decode_clip(path, fps=5, sample_rate=16000, max_frame_side=640).frames[0]
+
+
+def _voice(seconds, rate=44100, channels=1, amplitude=0.3):
+    t = np.arange(int(seconds * rate)) / rate
+    wave = amplitude * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 4 * t)) / 2
+    return np.stack([wave] * channels, 1) if channels > 1 else wave
+
+
+def _name(actor, emotion, statement=1):
+    return f"Actor_{actor:02d}/01-01-{emotion:02d}-01-{statement:02d}-01-{actor:02d}.mp4"
+
+
+def _write(root, rel, frames, audio=None, rate=44100):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return write_media(path, frames, FPS, audio, rate)
+
+
+def _clip(face, seconds):
+    return np.stack([face] * int(round(seconds * FPS)))
+
+
+def _prepare(config, root, out, **kwargs):
+    return prepare_job.run(config, "ravdess", str(root), str(out), workers=2, **kwargs)
+
+
+def _records(out):
+    index = prepared_index.load(out)
+    files = prepared_index.shard_files(out, index)
+    return [clip_record.from_parsed(clip_record.parse(r)) for r in tf.data.TFRecordDataset(files)]
+
+
+def test_real_cremad_clips(shared_dir, config, tmp_path):
+    index = prepare_job.run(config, "cremad", str(shared_dir / "data" / "cremad"), str(tmp_path), workers=2)
+    clips = prepared_index.clips(index)
+    assert len(clips) == 6
+    # ../shared's AudioMP3 files are of another actor: listed as unpaired, never used
+    assert all("AudioMP3" in s["source_path"] for s in index["skipped"])
+    for record in _records(tmp_path):
+        assert record.face_ratio >= 0.95, record.source_path
+        crop = tf.io.decode_jpeg(record.frames[0]).numpy()
+        assert crop.shape == (config.video.crop_size, config.video.crop_size, 3)
+        seconds = decode.decode_clip(record.source_path, 1, 8000, 64).audio_seconds
+        assert abs(len(record.pcm16) - seconds * 16000) < 0.02 * 16000
+        assert abs(len(record.frames) - seconds * FPS) <= 2
+        assert record.actor == 1001 and record.sample_rate == 16000
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(face, tmp_path_factory):
+    """One RAVDESS-named folder with one clip per case; returns (root, expectations)."""
+    root = str(tmp_path_factory.mktemp("bad"))
+    blank = np.full_like(_clip(face, 1.5), 90)
+    partial = _clip(face, 2.0)
+    partial[1::2] = 90  # a face in half of the frames
+    several = np.full_like(face, 90)
+    several[120:240, 0:160] = face[::3, ::3]  # a small face at the left edge ...
+    several[:, 200:440] = face[:, 120:360]  # ... and a large one near the centre
+    big = cv2.resize(face, (3840, 2160))  # 4K frames
+    cases = {
+        "ok": _write(root, _name(1, 1), _clip(face, 2.0), _voice(2.0)),
+        "short": _write(root, _name(1, 2), _clip(face, 0.5), _voice(0.5)),
+        "silent": _write(root, _name(1, 3), _clip(face, 1.5), _voice(1.5, amplitude=0.0)),
+        "stereo48k": _write(root, _name(1, 4), _clip(face, 1.5), _voice(1.5, 48000, 2), 48000),
+        "partial": _write(root, _name(1, 5), partial, _voice(2.0)),
+        "several": _write(root, _name(2, 1), np.stack([several] * 15), _voice(1.5)),
+        "big": _write(root, _name(2, 2), np.stack([big] * 3), _voice(0.3)),
+        "noface": _write(root, _name(2, 3), blank, _voice(1.5)),
+        "noaudio": _write(root, _name(2, 4), _clip(face, 1.5)),
+        "novideo": _write(root, _name(2, 5), None, _voice(1.5)),
+    }
+    corrupt = os.path.join(root, _name(2, 6))
+    with open(corrupt, "wb") as f:
+        f.write(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
+    truncated = os.path.join(root, _name(2, 7))
+    with open(cases["ok"], "rb") as src, open(truncated, "wb") as dst:
+        dst.write(src.read()[:3000])
+    cases.update(corrupt=corrupt, truncated=truncated)
+    return root, cases
+
+
+@pytest.fixture(scope="module")
+def prepared_bad(bad_inputs, config, tmp_path_factory):
+    root, cases = bad_inputs
+    out = tmp_path_factory.mktemp("out")
+    index = _prepare(config, root, out)
+    records = {os.path.basename(r.source_path): r for r in _records(out)}
+    skipped = {os.path.basename(s["source_path"]): s["reason"] for s in index["skipped"]}
+    return cases, records, skipped
+
+
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("noface", "no face detected in any frame"),
+        ("noaudio", "no audio stream"),
+        ("novideo", "no video stream"),
+        ("corrupt", "unreadable or corrupt"),
+        ("truncated", "corrupt"),
+    ],
+)
+def test_bad_clips_are_skipped_with_a_named_reason(prepared_bad, case, reason):
+    cases, records, skipped = prepared_bad
+    name = os.path.basename(cases[case])
+    assert name not in records
+    assert reason in skipped[name]
+
+
+@pytest.mark.parametrize("case", ["ok", "short", "silent", "stereo48k", "partial", "several", "big"])
+def test_usable_clips_are_kept(prepared_bad, config, case):
+    cases, records, _ = prepared_bad
+    record = records[os.path.basename(cases[case])]
+    assert record.sample_rate == 16000 and record.pcm16.dtype == np.int16
+    seconds = decode.decode_clip(cases[case], 1, 8000, 64).audio_seconds
+    assert abs(len(record.pcm16) - seconds * 16000) < 0.05 * 16000 + 800
+    assert tf.io.decode_jpeg(record.frames[0]).shape == (config.video.crop_size, config.video.crop_size, 3)
+
+
+def test_partial_faces_are_interpolated_and_the_ratio_recorded(prepared_bad):
+    cases, records, _ = prepared_bad
+    record = records[os.path.basename(cases["partial"])]
+    assert 0.4 <= record.face_ratio <= 0.6
+    assert records[os.path.basename(cases["ok"])].face_ratio >= 0.95
+
+
+def test_several_faces_follow_the_large_one(prepared_bad):
+    cases, records, _ = prepared_bad
+    record = records[os.path.basename(cases["several"])]
+    crops = np.stack([tf.io.decode_jpeg(f).numpy() for f in record.frames])
+    assert record.face_ratio >= 0.9
+    assert crops.std(axis=0).mean() < 10  # the same face throughout, no switching
+
+
+def test_silent_audio_is_kept_as_zeros(prepared_bad):
+    cases, records, _ = prepared_bad
+    assert np.abs(records[os.path.basename(cases["silent"])].pcm16).max() <= 1
+
+
+def test_index_lists_every_file_once(prepared_bad, bad_inputs):
+    root, cases = bad_inputs
+    _, records, skipped = prepared_bad
+    assert set(records) | set(skipped) == {os.path.basename(p) for p in cases.values()}
+    assert not set(records) & set(skipped)
+
+
+def test_empty_folder_is_a_clear_error(config, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="empty"):
+        _prepare(config, tmp_path / "empty", tmp_path / "out")
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_interrupted_run_resumed_equals_uninterrupted(bad_inputs, config, tmp_path):
+    root, _ = bad_inputs
+    _prepare(config, root, tmp_path / "full")
+    calls = []
+
+    def dies_after_five(info, cfg):
+        calls.append(info.path)
+        if len(calls) > 5:
+            raise _Interrupt()
+        return prepare_job._prepare_one(info, cfg)
+
+    with pytest.raises(_Interrupt):
+        _prepare(config, root, tmp_path / "resumed", prepare_fn=dies_after_five)
+    shard_dir = tmp_path / "resumed" / prepared_index.SHARD_DIR
+    assert not list(shard_dir.glob("*.tmp"))  # no half shard left behind
+    finished_before = sorted(p.name for p in shard_dir.glob("*.tfrecord"))
+    assert finished_before  # the first actor's shard was finished before the interruption
+    _prepare(config, root, tmp_path / "resumed")
+    full = sorted((tmp_path / "full" / prepared_index.SHARD_DIR).glob("*.tfrecord"))
+    resumed = sorted(shard_dir.glob("*.tfrecord"))
+    assert [p.name for p in full] == [p.name for p in resumed]
+    for a, b in zip(full, resumed):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert prepared_index.load(tmp_path / "full") == prepared_index.load(tmp_path / "resumed")
+
+
+def test_folder_prepared_with_other_settings_is_refused(bad_inputs, config, tmp_path):
+    root, _ = bad_inputs
+    _prepare(config, root, tmp_path)
+    other = config_lib.tiny()
+    other.video.face_model, other.video.fps = config.video.face_model, FPS
+    other.video.crop_size = 64
+    with pytest.raises(ValueError, match="crop_size"):
+        _prepare(other, root, tmp_path)
+
+
+def test_cli_writes_config_and_reports(bad_inputs, face_model_path, tmp_path, capsys):
+    root, _ = bad_inputs
+    code = prepare_cli.main(
+        ["--dataset", "ravdess", "--root", root, "--out", str(tmp_path), "--workers", "1",
+         f"video.face_model={face_model_path}", "video.fps=10", "video.crop_size=48"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "skipped" in out and "no face detected" in out
+    assert (tmp_path / "config.yaml").is_file() and (tmp_path / "index.json").is_file()
+    assert prepare_cli.main(["--dataset", "ravdess", "--root", root, "--out", str(tmp_path), "video.agregator=1"]) == 2
