@@ -20,10 +20,10 @@ def shared_dir() -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def face_model_path(shared_dir: pathlib.Path) -> str:
+def face_model_path() -> str:
     """BlazeFace short-range model for MediaPipe Tasks, from MRPN_FACE_MODEL or ../shared."""
     path = os.environ.get("MRPN_FACE_MODEL") or str(
-        shared_dir / "models" / "face_detection_short_range.tflite"
+        SHARED / "models" / "face_detection_short_range.tflite"
     )
     if not os.path.isfile(path):
         pytest.skip(f"face model {path} is absent")
