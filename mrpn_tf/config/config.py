@@ -155,6 +155,9 @@ class ExportConfig:
     # Static-shape window for TFLite: seconds of audio and video the window model takes.
     window_s: float = 2.0
     tflite_variants: tuple = ("fp32", "fp16", "int8_dynamic", "int8_full")
+    # Export the best model at the end of `python -m mrpn_tf.train`, so a finished run is
+    # servable at once; tests and cross-validation (many runs, tables only) turn it off.
+    on_train_end: bool = True
 
 
 @dataclasses.dataclass
