@@ -1,0 +1,118 @@
+"""F_m: the ResNet-18 feature extractor applied to one video frame or one audio segment.
+
+Paper 4.2: "CNN extractor architecture is fixed to Resnet-18" for both modalities. This is the
+2-D ResNet-18 of He et al. (basic blocks, [2, 2, 2, 2] per stage) without its classifier: the
+output is the global average of the last stage, a 512 x width_multiplier feature vector.
+Channels-last. A 2-D frame shape (an audio spectrogram segment, freq x time) gets a channel
+axis added first, so that the pipeline's [F, N] segments go in as they are.
+
+At width 1.0 with 3 input channels the trainable parameter count is 11,176,512, the same as
+torchvision's resnet18 without its 1000-way fc (11,689,512 - 513,000); Keras additionally
+counts the 2 x 4,800 BatchNorm moving statistics as non-trainable weights.
+
+All layers are named explicitly, prefixed with the model's name ("v_resnet18_stem_conv"), so
+that weight paths stay unique in a model holding one extractor per modality. A `.weights.h5`
+file written from one build loads into any other build of the same frame shape and width
+(Keras matches the layers by their order, not their names), which is how pretrained extractors
+(paper 4.2: FER-2013 faces, VoxCeleb speakers) are brought in.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import keras
+
+# ResNet-18: two basic blocks in each of four stages (He et al. 2016, Table 1).
+BLOCKS_PER_STAGE = (2, 2, 2, 2)
+BASE_WIDTHS = (64, 128, 256, 512)
+STEM_WIDTH = 64
+
+
+def scaled_width(width: int, width_multiplier: float) -> int:
+    """Channel count of a layer whose width-1.0 count is `width`.
+
+    Args:
+      width: channels at width_multiplier 1.0.
+      width_multiplier: channel scale (tiny config: 0.125 -> 8-16-32-64).
+
+    Returns:
+      The scaled count, at least 1.
+    """
+    return max(1, int(round(width * width_multiplier)))
+
+
+def feature_dim(width_multiplier: float) -> int:
+    """Length of the feature vector the extractor emits (512 at width 1.0)."""
+    return scaled_width(BASE_WIDTHS[-1], width_multiplier)
+
+
+def _conv_bn(x, filters: int, kernel: int, stride: int, name: str, relu: bool):
+    # Conv without bias: the BatchNorm right after it has its own shift.
+    x = keras.layers.Conv2D(
+        filters, kernel, strides=stride, padding="same", use_bias=False,
+        kernel_initializer="he_normal", name=f"{name}_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(epsilon=1e-5, name=f"{name}_bn")(x)
+    if relu:
+        x = keras.layers.ReLU(name=f"{name}_relu")(x)
+    return x
+
+
+def _basic_block(x, filters: int, stride: int, name: str):
+    """Two 3x3 convs with an identity (or 1x1 projection) shortcut."""
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = _conv_bn(x, filters, 1, stride, f"{name}_downsample", relu=False)
+    y = _conv_bn(x, filters, 3, stride, f"{name}_1", relu=True)
+    y = _conv_bn(y, filters, 3, 1, f"{name}_2", relu=False)
+    y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
+    return keras.layers.ReLU(name=f"{name}_out")(y)
+
+
+def resnet18(
+    frame_shape: Sequence[int], width_multiplier: float = 1.0, name: str = "resnet18"
+) -> keras.Model:
+    """Builds the ResNet-18 extractor for one frame (video) or one segment (audio).
+
+    Args:
+      frame_shape: (H, W, C) for an image, or (F, N) for a spectrogram segment, which gets a
+        trailing channel axis of 1.
+      width_multiplier: scales every channel count (64-128-256-512 at 1.0).
+      name: model name.
+
+    Returns:
+      A functional model mapping float32 [N, *frame_shape] to [N, feature_dim(width_multiplier)].
+    """
+    frame_shape = tuple(int(d) for d in frame_shape)
+    if len(frame_shape) not in (2, 3):
+        raise ValueError(f"frame_shape {frame_shape}: expected (H, W, C) or (F, N)")
+    inputs = keras.Input(frame_shape, name=f"{name}_input")
+    x = inputs
+    if len(frame_shape) == 2:
+        x = keras.layers.Reshape(frame_shape + (1,), name=f"{name}_add_channel")(x)
+    x = _conv_bn(x, scaled_width(STEM_WIDTH, width_multiplier), 7, 2, f"{name}_stem", relu=True)
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_stem_pool")(x)
+    for stage, (blocks, width) in enumerate(zip(BLOCKS_PER_STAGE, BASE_WIDTHS), start=1):
+        filters = scaled_width(width, width_multiplier)
+        for block in range(1, blocks + 1):
+            stride = 2 if stage > 1 and block == 1 else 1
+            x = _basic_block(x, filters, stride, f"{name}_stage{stage}_block{block}")
+    outputs = keras.layers.GlobalAveragePooling2D(name=f"{name}_avg_pool")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def load_extractor_weights(extractor: keras.Model, path: str) -> None:
+    """Loads pretrained extractor weights saved with `extractor.save_weights(path)`.
+
+    Args:
+      extractor: a `resnet18(...)` model of the same frame shape and width as the saved one.
+      path: a `.weights.h5` file.
+
+    Raises:
+      FileNotFoundError: `path` does not exist (the message names the extractor).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{extractor.name}: extractor weights file {path!r} not found")
+    extractor.load_weights(path)
