@@ -67,7 +67,7 @@ def batch_examples(
     )
 
 
-def _pad_batch_axis(value: tf.Tensor, batch_size: int) -> tf.Tensor:
+def pad_batch_axis(value: tf.Tensor, batch_size: int) -> tf.Tensor:
     """Zero-pads axis 0 up to `batch_size` and makes the batch size static."""
     extra = batch_size - tf.shape(value)[0]
     paddings = tf.concat([[[0, extra]], tf.zeros([value.shape.rank - 1, 2], tf.int32)], 0)
@@ -86,5 +86,5 @@ def pad_to_full_batches(dataset: tf.data.Dataset, batch_size: int) -> tf.data.Da
       The same batches, every one of static size `batch_size`; no clip dropped or repeated.
     """
     return dataset.map(
-        lambda *batch: tf.nest.map_structure(lambda v: _pad_batch_axis(v, batch_size), batch)
+        lambda *batch: tf.nest.map_structure(lambda v: pad_batch_axis(v, batch_size), batch)
     )

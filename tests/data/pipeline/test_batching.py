@@ -6,7 +6,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import batching
-from mrpn_tf.data.pipeline import clip_features
+from tests.data.pipeline import map_equivalence
 
 CONFIG = config_lib.tiny()
 SIZE = CONFIG.video.crop_size
@@ -98,3 +98,14 @@ def test_clip_duration_is_the_longer_stream():
     durations_ms = [1200, 1000, 1600, 1400, 1200]
     for example, expected in zip(examples(), durations_ms):
         assert int(batching.clip_duration_ms(example, CONFIG)) == expected
+
+
+def test_batch_ops_same_eagerly_and_in_dataset_map():
+    example = next(iter(examples()))
+    map_equivalence.assert_same_eager_and_in_map(
+        lambda *e: batching.clip_duration_ms(e, CONFIG), *example
+    )
+    partial = next(iter(batching.batch_examples(examples(), 2, CONFIG, drop_remainder=False)))
+    map_equivalence.assert_same_eager_and_in_map(
+        lambda v: batching.pad_batch_axis(v, 5), partial[0][features.AUDIO_MASK]
+    )

@@ -106,6 +106,18 @@ def test_one_segment_matches_numpy_reference():
     np.testing.assert_allclose(spectrogram, reference, atol=5e-2)
 
 
+def test_every_segment_matches_its_own_stft():
+    # The shared-STFT computation must equal the per-segment definition, tails included.
+    rng = np.random.default_rng(1)
+    wave = (tone(300.0, 2.3) + 0.2 * rng.standard_normal(int(2.3 * RATE))).astype(np.float32)
+    spectrograms = spectrogram_segments.waveform_to_segments(wave, AUDIO).numpy()
+    standardized = (wave - wave.mean()) / wave.std()
+    segments = spectrogram_segments.split_segments(tf.constant(standardized), AUDIO).numpy()
+    assert spectrograms.shape == (8, 256, 250) and segments.shape == (8, 16000)
+    for spectrogram, segment in zip(spectrograms, segments):
+        np.testing.assert_allclose(spectrogram, numpy_log_spectrogram(segment), atol=2e-3)
+
+
 def test_standardize_and_silence():
     wave = tf.constant(tone(300.0, 1.5) * 7.0 + 3.0)
     standardized = spectrogram_segments.standardize(wave).numpy()
