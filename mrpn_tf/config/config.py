@@ -150,10 +150,18 @@ class ExportConfig:
     """SavedModel / TFLite export."""
 
     name: str = "mrpn"
-    version: int = 1
+    # 0 = the next free version under out_dir/name (1 for the first export): every export of
+    # a retrained model becomes a new version, which TF Serving picks up without a restart.
+    version: int = 0
     out_dir: str = "savedmodels"
     # Static-shape window for TFLite: seconds of audio and video the window model takes.
     window_s: float = 2.0
+    # Windows tile a clip without overlap (the last one ends at the clip's end): one model run
+    # per window_s of clip, what the int8 real-time budget affords (benchmarks/inference.py).
+    window_hop_s: float = 2.0
+    # Windows of the training actors that calibrate the int8_full file; 64 windows (~2 min of
+    # clips) fix the activation ranges, more mostly lengthens the export.
+    calibration_windows: int = 64
     tflite_variants: tuple = ("fp32", "fp16", "int8_dynamic", "int8_full")
     # Export the best model at the end of `python -m mrpn_tf.train`, so a finished run is
     # servable at once; tests and cross-validation (many runs, tables only) turn it off.
