@@ -1,0 +1,179 @@
+"""TFLite files of the window model: fp32, fp16, int8 dynamic range and full-integer int8.
+
+Every file holds one signature per window model (`features` = central branch; `video_only` /
+`audio_only` = side heads for N1 / N2) with batch-1 static feature inputs (the
+`mrpn_tf.data.features` keys) and one output, `probabilities`. Inputs and outputs stay
+float32 in every variant, so that one predictor feeds every file the same features; the
+full-integer file quantizes at its inputs and dequantizes at its output with builtin ops.
+
+Builtin ops only. The converter gets `TFLITE_BUILTINS` (`TFLITE_BUILTINS_INT8` for the
+full-integer file) and never `SELECT_TF_OPS`: an op without a builtin kernel is a conversion
+error, not a silent Flex dependency. The loops are gone before conversion (window_model.py).
+
+Freezing. The window functions are frozen (`convert_variables_to_constants_v2`) and saved as
+a variable-free SavedModel before conversion. Converted with their Keras 3 variables, the
+TF 2.21 converter keeps them as resource variables (VAR_HANDLE / READ_VARIABLE ops) that the
+interpreter reads uninitialized - the outputs come out NaN - and cannot fold the BatchNorms
+into the convolutions. Frozen, the weights are constants, BatchNorm folds, and the file has
+proper named signatures.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Callable, Iterable, Optional
+
+import keras
+import tensorflow as tf
+from ai_edge_litert import interpreter as interpreter_lib
+from tensorflow.lite.tools import flatbuffer_utils
+from tensorflow.python.framework import convert_to_constants
+
+FP32 = "fp32"
+FP16 = "fp16"
+INT8_DYNAMIC = "int8_dynamic"
+INT8_FULL = "int8_full"
+VARIANTS = (FP32, FP16, INT8_DYNAMIC, INT8_FULL)
+
+_BUILTIN = flatbuffer_utils.schema_fb.BuiltinOperator
+# A representative dataset for a multi-signature model yields (signature name, inputs).
+RepresentativeDataset = Callable[[], Iterable[tuple[str, dict]]]
+
+
+def _frozen_signature(model: keras.Model, specs: dict[str, tf.TensorSpec]):
+    """A variable-free tf.function: feature inputs -> {"probabilities": [1, C]}."""
+    (head,) = model.output.keys()
+    traced = tf.function(lambda inputs: model(inputs, training=False)[head])
+    frozen = convert_to_constants.convert_variables_to_constants_v2(
+        traced.get_concrete_function(specs)
+    )
+
+    @tf.function(input_signature=[specs])
+    def window(inputs):
+        # The frozen function takes its inputs flat, in tf.nest order of the traced dict.
+        return {"probabilities": frozen(*tf.nest.flatten(inputs))[0]}
+
+    return window
+
+
+def save_frozen(
+    models: dict[str, keras.Model], specs: dict[str, dict[str, tf.TensorSpec]], path: str
+) -> str:
+    """Saves the frozen window functions as one variable-free SavedModel.
+
+    Args:
+      models: signature name -> window model (`window_model.build_window_models`).
+      specs: signature name -> its static feature input specs (batch 1).
+      path: output folder.
+
+    Returns:
+      `path`.
+    """
+    module = tf.Module()
+    functions = {name: _frozen_signature(model, specs[name]) for name, model in models.items()}
+    module.functions = functions
+    tf.saved_model.save(
+        module, path, signatures={name: fn.get_concrete_function() for name, fn in functions.items()}
+    )
+    return path
+
+
+def converter_for(
+    frozen_dir: str, variant: str, representative: Optional[RepresentativeDataset] = None
+) -> tf.lite.TFLiteConverter:
+    """A converter of the frozen SavedModel set up for one variant.
+
+    Args:
+      frozen_dir: from `save_frozen`.
+      variant: one of VARIANTS.
+      representative: calibration data, required for INT8_FULL.
+
+    Returns:
+      The configured converter (builtin ops only).
+
+    Raises:
+      ValueError: unknown variant, or INT8_FULL without calibration data.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"TFLite variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    converter = tf.lite.TFLiteConverter.from_saved_model(frozen_dir)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if variant != FP32:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == FP16:
+        converter.target_spec.supported_types = [tf.float16]
+    if variant == INT8_FULL:
+        if representative is None:
+            raise ValueError("the int8_full variant needs a representative dataset")
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    return converter
+
+
+def convert(
+    models: dict[str, keras.Model],
+    specs: dict[str, dict[str, tf.TensorSpec]],
+    variants: Iterable[str],
+    representative: Optional[RepresentativeDataset] = None,
+) -> dict[str, bytes]:
+    """Converts the window models to each TFLite variant.
+
+    Args:
+      models: signature name -> window model.
+      specs: signature name -> static feature input specs.
+      variants: names from VARIANTS.
+      representative: calibration data (needed when INT8_FULL is asked for).
+
+    Returns:
+      Variant -> flatbuffer bytes.
+    """
+    with tempfile.TemporaryDirectory(prefix="mrpn_frozen_") as frozen_dir:
+        save_frozen(models, specs, frozen_dir)
+        return {
+            variant: converter_for(frozen_dir, variant, representative).convert()
+            for variant in variants
+        }
+
+
+def _op_name(model, opcode_index: int) -> str:
+    """A builtin op's name, or a custom op's custom code (Flex ops are "Flex<TF op>")."""
+    code = model.operatorCodes[opcode_index]
+    if max(code.builtinCode, code.deprecatedBuiltinCode) == _BUILTIN.CUSTOM:
+        custom = code.customCode
+        return custom.decode() if isinstance(custom, bytes) else str(custom)
+    return flatbuffer_utils.opcode_to_name(model, opcode_index)
+
+
+def op_names(content: bytes) -> list[str]:
+    """The sorted names of the ops a flatbuffer uses, across all its signatures' subgraphs."""
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    return sorted(
+        {_op_name(model, op.opcodeIndex) for subgraph in model.subgraphs for op in subgraph.operators}
+    )
+
+
+def check_builtin_only(content: bytes) -> list[str]:
+    """Checks that a flatbuffer runs on the builtin-op interpreter alone (no Flex delegate).
+
+    Args:
+      content: a .tflite file's bytes.
+
+    Returns:
+      The sorted names of the ops it uses, all builtin.
+
+    Raises:
+      ValueError: an op is not builtin, or the builtin-only interpreter cannot allocate it.
+    """
+    names = op_names(content)
+    foreign = [name for name in names if name == "CUSTOM" or not hasattr(_BUILTIN, name)]
+    if foreign:
+        raise ValueError(f"the TFLite model uses ops that are not builtin: {foreign}")
+    try:
+        interpreter = interpreter_lib.Interpreter(
+            model_content=content,
+            experimental_op_resolver_type=interpreter_lib.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
+        interpreter.allocate_tensors()
+    except (RuntimeError, ValueError) as e:
+        raise ValueError(f"the builtin-only TFLite interpreter cannot load the model: {e}") from e
+    return names
