@@ -12,7 +12,7 @@ with its `ClipError` message, which names the file.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import tensorflow as tf
 
@@ -51,10 +51,10 @@ def parsed_size_bytes(num_clips: int, config: config_lib.Config) -> int:
     return int(num_clips * per_second * _LONGEST_CLIP_S)
 
 
-def serialized_clip(entries: Sequence, config: config_lib.Config):
+def serialized_clip(entries: Sequence, config: config_lib.Config) -> Callable[[int], bytes]:
     """A numpy function: entry index -> serialized record of that clip (thread-safe)."""
 
-    def prepare(index) -> bytes:
+    def prepare(index: int) -> bytes:
         return clip_record.serialize(clip_preparation.prepare_clip(entries[int(index)], config))
 
     return prepare
