@@ -1,0 +1,135 @@
+"""Evaluation of a trained model on a fold's validation clips (the held-out actors).
+
+One pass over the validation split collects, per real clip (padding clips, weight 0, are
+dropped), the label, every head's class probabilities and, on request, the deep features of
+the feature model (f_v, f_a and the fused g_va, for the t-SNE plots of paper Fig. 5). From
+them: per-head accuracy and cross-entropy, per-class precision / recall / support and the
+confusion matrix of each head.
+
+The numbers are computed from the predictions, not from Keras's running means, so each clip
+counts exactly once whatever the batch padding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+from sklearn import metrics as sk_metrics
+
+from mrpn_tf import model as model_lib
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.data.pipeline import dataset_builder
+from mrpn_tf.training import input_data
+
+# Keras's cross-entropy clips probabilities to [eps, 1 - eps]; the same here, so the loss
+# matches what training reports.
+EPSILON = 1e-7
+
+
+@dataclasses.dataclass
+class Predictions:
+    """What a model says about the real clips of one split.
+
+    Attributes:
+      labels: int [N] true class of each clip.
+      probabilities: head key -> float [N, C] softmax output.
+      features: feature key ("f_v", "f_a", "fused") -> float [N, D]; empty unless asked for.
+    """
+
+    labels: np.ndarray
+    probabilities: dict[str, np.ndarray]
+    features: dict[str, np.ndarray]
+
+
+def _with_features(model: keras.Model) -> keras.Model:
+    """One model giving the heads' probabilities and the deep features (shared weights)."""
+    features = model_lib.feature_model(model)
+    return keras.Model(model.input, {**model.output, **features.output}, name=f"{model.name}_eval")
+
+
+def predict_split(
+    model: keras.Model,
+    config: config_lib.Config,
+    split: str = dataset_builder.VAL,
+    with_features: bool = False,
+) -> Predictions:
+    """Runs `model` in inference mode over one split of `data.fold`.
+
+    Args:
+      model: a trained model (built by `mrpn_tf.model.build_model` or loaded).
+      config: the run config (data, fold, batch size).
+      split: "val" (default) or "train" (then evaluated without augmentation).
+      with_features: also collect the feature model's outputs.
+
+    Returns:
+      The predictions for the split's real clips, in pipeline order.
+    """
+    heads = list(model.output)
+    runner = _with_features(model) if with_features else model
+    # Evaluation mode on either split: whole clips, no augmentation, every clip once.
+    dataset = input_data.select_keys(
+        dataset_builder.build_dataset(config, split, is_training=False), list(model.input), heads
+    )
+    labels, outputs = [], []
+    for inputs, targets, weights in dataset:
+        real = weights[heads[0]].numpy() > 0
+        labels.append(targets[heads[0]].numpy()[real])
+        outputs.append({k: np.asarray(v)[real] for k, v in runner.predict_on_batch(inputs).items()})
+    merged = {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0]}
+    return Predictions(
+        labels=np.concatenate(labels).astype(np.int64),
+        probabilities={key: merged[key] for key in heads},
+        features={key: value for key, value in merged.items() if key not in heads},
+    )
+
+
+def head_metrics(predictions: Predictions) -> dict[str, dict[str, float]]:
+    """Accuracy and cross-entropy of each head.
+
+    Args:
+      predictions: from `predict_split`.
+
+    Returns:
+      head -> {"accuracy": fraction correct, "loss": mean cross-entropy}.
+    """
+    results = {}
+    for head, probabilities in predictions.probabilities.items():
+        picked = probabilities[np.arange(len(predictions.labels)), predictions.labels]
+        results[head] = {
+            "accuracy": float(np.mean(np.argmax(probabilities, axis=-1) == predictions.labels)),
+            "loss": float(np.mean(-np.log(np.clip(picked, EPSILON, 1.0 - EPSILON)))),
+        }
+    return results
+
+
+def class_report(predictions: Predictions, class_names: Sequence[str]) -> dict[str, Any]:
+    """Per-class precision, recall and support, and the confusion matrix, of each head.
+
+    Args:
+      predictions: from `predict_split`.
+      class_names: names in label order.
+
+    Returns:
+      head -> {"classes": {name: {"precision", "recall", "support"}},
+               "confusion_matrix": [[count true i predicted j]]}.
+    """
+    classes = list(range(len(class_names)))
+    report = {}
+    for head, probabilities in predictions.probabilities.items():
+        predicted = np.argmax(probabilities, axis=-1)
+        precision, recall, _, support = sk_metrics.precision_recall_fscore_support(
+            predictions.labels, predicted, labels=classes, zero_division=0
+        )
+        report[head] = {
+            "classes": {
+                name: {"precision": float(p), "recall": float(r), "support": int(s)}
+                for name, p, r, s in zip(class_names, precision, recall, support)
+            },
+            "confusion_matrix": sk_metrics.confusion_matrix(
+                predictions.labels, predicted, labels=classes
+            ).tolist(),
+        }
+    return report

@@ -1,0 +1,51 @@
+"""Reading history.csv: the per-epoch metrics CSVLogger wrote, across resumes.
+
+Columns are Keras's log names: `epoch` (0-based), `loss`, `val_loss`, per head `<h>_loss`,
+`<h>_accuracy`, `val_<h>_loss`, `val_<h>_accuracy`, and `learning_rate`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from typing import Sequence
+
+MONITOR = "val_loss"
+
+
+def read_history(path: str) -> list[dict[str, float]]:
+    """The rows of history.csv as numbers, in epoch order.
+
+    Raises:
+      FileNotFoundError: no history (the run trained no epoch).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no training history (did the run train an epoch?)")
+    with open(path, newline="") as f:
+        rows = [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+    return sorted(rows, key=lambda row: row["epoch"])
+
+
+def best_epoch(rows: Sequence[dict[str, float]], monitor: str = MONITOR) -> int:
+    """The 1-based epoch of lowest `monitor` (the checkpoint numbering), ties to the earliest.
+
+    Raises:
+      ValueError: no epoch has a finite `monitor` value.
+    """
+    scored = [(row[monitor], int(row["epoch"])) for row in rows
+              if monitor in row and math.isfinite(row[monitor])]
+    if not scored:
+        raise ValueError(f"no epoch has a finite {monitor}: training diverged or never validated")
+    return min(scored)[1] + 1
+
+
+def head_values(row: dict[str, float], heads: Sequence[str], prefix: str = "val_") -> dict:
+    """{head: {"accuracy", "loss"}} of one history row (validation columns by default)."""
+    return {
+        head: {
+            "accuracy": row.get(f"{prefix}{head}_accuracy", math.nan),
+            "loss": row.get(f"{prefix}{head}_loss", math.nan),
+        }
+        for head in heads
+    }
