@@ -17,7 +17,7 @@ graph traced for a known rank takes that rank for granted (shape ops fold to con
 neither TF Serving nor a loaded signature checks a fed tensor's shape against the declared
 one, so a rank-4 `frames` would run on and fail somewhere deep inside with an unrelated
 message. `check_shapes` asserts the declared shape at run time, then restores it statically
-(`tf.ensure_shape`) for the model. The declared shapes are in metadata.json.
+for the model. The declared shapes are in metadata.json.
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ def check_shapes(
         )
         message = f"{signature}: {key} must have shape {expected} (-1: any); got shape"
         with tf.control_dependencies([tf.debugging.Assert(matches, [message, tf.shape(value)])]):
-            checked[key] = tf.ensure_shape(tf.identity(value), spec.shape)
+            checked[key] = tf.identity(value)
+        # A static annotation, not tf.ensure_shape: Grappler runs an EnsureShape ahead of the
+        # assertion it depends on, so a wrong rank would be reported by EnsureShape instead.
+        checked[key].set_shape(spec.shape)
     return checked
 
 

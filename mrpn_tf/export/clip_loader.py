@@ -1,0 +1,97 @@
+"""A video file -> the raw streams the exported models take, with `prepare`'s own code.
+
+`clip_preparation.prepare_clip` decodes the file (PyAV), finds, tracks and crops the face
+(BlazeFace) and resamples the audio to 16 kHz (libswresample) - exactly what `prepare` does
+for training. The record then goes through `clip_record.serialize` / `parse` and the
+pipeline's `video_frames.decode_frames`, so predict sees the same JPEG-decoded crops and the
+same float waveform as training and evaluation did.
+
+A file without an audio track (or without video) is decoded again for the stream it has, and
+comes back with that stream only; the predictor decides whether a side head can score it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import clip_preparation
+from mrpn_tf.data import clip_record
+from mrpn_tf.data import datasets
+from mrpn_tf.data.pipeline import video_frames
+
+# `clip_preparation.ClipError.reason` when the stream a modality needs is absent.
+NO_AUDIO_REASONS = ("no audio stream", "audio stream has no decodable samples")
+NO_VIDEO_REASONS = ("no video stream",)
+
+
+@dataclasses.dataclass
+class LoadedClip:
+    """One file's raw streams; a stream the file lacks is None."""
+
+    path: str
+    frames: Optional[np.ndarray]  # uint8 [T, crop, crop, 3] face crops at video.fps
+    waveform: Optional[np.ndarray]  # float32 [N] in [-1, 1) at audio.sample_rate
+
+    @property
+    def missing(self) -> Optional[str]:
+        """"audio" or "video" when the file lacks that stream, else None."""
+        if self.waveform is None:
+            return datasets.AUDIO
+        if self.frames is None:
+            return datasets.VIDEO
+        return None
+
+
+def clip_info(path: str, modality: str) -> datasets.ClipInfo:
+    """A manifest entry for a file outside any dataset (no label, actor or gender)."""
+    return datasets.ClipInfo(
+        path=path, dataset="", actor=0, gender="U", emotion="", label=-1, intensity="",
+        statement="", modality=modality, audio_path=None,
+        clip_id=os.path.splitext(os.path.basename(path))[0],
+    )
+
+
+def _prepare(path: str, config: config_lib.Config, modality: str) -> tuple[clip_record.ClipRecord, str]:
+    """`prepare_clip`, retried for the stream the file has when the other one is missing."""
+    try:
+        return clip_preparation.prepare_clip(clip_info(path, modality), config), modality
+    except clip_preparation.ClipError as e:
+        fallback = None
+        if modality == datasets.AV and e.reason in NO_AUDIO_REASONS:
+            fallback = datasets.VIDEO
+        elif modality == datasets.AV and e.reason in NO_VIDEO_REASONS:
+            fallback = datasets.AUDIO
+        if fallback is None:
+            raise
+    return clip_preparation.prepare_clip(clip_info(path, fallback), config), fallback
+
+
+def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV) -> LoadedClip:
+    """Decodes a file and crops the face, as `prepare` does.
+
+    Args:
+      path: .mp4, .flv, .avi, ... file.
+      config: the exported run's config (video and audio sections).
+      modality: streams wanted: "av", or "video" / "audio" for a single-modality model.
+
+    Returns:
+      The LoadedClip; with "av", a file lacking one stream comes back with the other only.
+
+    Raises:
+      clip_preparation.ClipError: unreadable or corrupt file, no usable stream, or no face
+        found (the message names the file).
+    """
+    record, got = _prepare(path, config, modality)
+    parsed = clip_record.parse(tf.constant(clip_record.serialize(record)))
+    frames = waveform = None
+    if got in (datasets.AV, datasets.VIDEO):
+        frames = video_frames.decode_frames(parsed[clip_record.FRAMES], config.video.crop_size).numpy()
+    if got in (datasets.AV, datasets.AUDIO):
+        waveform = parsed[clip_record.AUDIO_PCM16].numpy()
+    return LoadedClip(path, frames, waveform)

@@ -1,0 +1,250 @@
+"""Predict a video's emotion with an export: SavedModel and TFLite behind one interface.
+
+    predictor = Predictor.load("savedmodels/mrpn/3")                  # or ".../mrpn_int8_full.tflite"
+    result = predictor.predict_file("clip.mp4")                      # ClipPrediction
+
+A clip is decoded and its face cropped by `prepare`'s code (clip_loader.py), cut into the
+export's windows (windowing.py), scored window by window, and the clip's probabilities are
+the mean of its windows'. Both backends take the same raw windows:
+  - SavedModel: the `serving_default` / `video_only` / `audio_only` signatures, whose graphs
+    hold the preprocessing - the very requests TF Serving answers.
+  - TFLite: `serving_preprocessing.raw_to_features` (the same function those graphs run)
+    turns the windows into features, then the file's `features` / `video_only` / `audio_only`
+    signature scores them one window at a time (its batch is 1).
+
+A clip without an audio track is scored by the video side head (N1 / N2), one without video
+by the audio side head; an N0 model has no side heads and refuses such a clip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional, Protocol
+
+import numpy as np
+import tensorflow as tf
+from ai_edge_litert import interpreter as interpreter_lib
+
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import datasets
+from mrpn_tf.data import features
+from mrpn_tf.export import clip_loader
+from mrpn_tf.export import metadata as metadata_lib
+from mrpn_tf.export import serving_preprocessing
+from mrpn_tf.export import signature_keys
+from mrpn_tf.export import windowing
+
+# The side head that scores a clip missing a stream, by the stream it misses.
+FALLBACK_HEAD = {datasets.AUDIO: features.V, datasets.VIDEO: features.A}
+CENTRAL = "central branch"
+
+
+class PredictError(ValueError):
+    """A clip the model cannot score; the message names the file."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class Backend(Protocol):
+    """An exported model that scores batches of raw windows."""
+
+    metadata: dict
+
+    def signatures(self) -> set[str]:
+        """SavedModel signature names it can run (serving_default, video_only, audio_only)."""
+
+    def window_probabilities(self, signature: str, windows: dict[str, np.ndarray]) -> np.ndarray:
+        """Probabilities [K, C] of K raw windows (`windowing.raw_windows` batch)."""
+
+
+class SavedModelBackend:
+    """A SavedModel folder, called through its signatures as TF Serving would."""
+
+    def __init__(self, path: str):
+        self.metadata = metadata_lib.read(
+            os.path.join(path, "assets", metadata_lib.METADATA_NAME)
+        )
+        self.loaded = tf.saved_model.load(path)
+
+    def signatures(self) -> set[str]:
+        return set(self.loaded.signatures.keys())
+
+    def window_probabilities(self, signature: str, windows: dict[str, np.ndarray]) -> np.ndarray:
+        outputs = self.loaded.signatures[signature](**{k: tf.constant(v) for k, v in windows.items()})
+        return outputs[signature_keys.PROBABILITIES].numpy()
+
+
+class TFLiteBackend:
+    """A .tflite window file (metadata.json beside it), on the builtin-op interpreter.
+
+    Args:
+      path: the .tflite file.
+      num_threads: interpreter threads (None: the interpreter's default).
+    """
+
+    def __init__(self, path: str, num_threads: Optional[int] = None):
+        self.metadata = metadata_lib.read(
+            os.path.join(os.path.dirname(path) or ".", metadata_lib.METADATA_NAME)
+        )
+        self.config = metadata_lib.config_of(self.metadata)
+        self.interpreter = interpreter_lib.Interpreter(model_path=path, num_threads=num_threads)
+        self.runners = {
+            name: self.interpreter.get_signature_runner(name)
+            for name in self.interpreter.get_signature_list()
+        }
+        self._features = {}
+
+    def signatures(self) -> set[str]:
+        # The file's `features` signature is the central branch that serving_default serves.
+        return {
+            signature_keys.SERVING_DEFAULT if name == signature_keys.FEATURES else name
+            for name in self.runners
+        }
+
+    def _to_features(self, signature: str):
+        """The traced `raw_to_features` of one signature's heads (one trace: static windows)."""
+        if signature not in self._features:
+            heads = signature_heads(self.metadata, signature)
+            self._features[signature] = tf.function(
+                lambda raw: serving_preprocessing.raw_to_features(raw, heads, self.config)
+            )
+        return self._features[signature]
+
+    def window_probabilities(self, signature: str, windows: dict[str, np.ndarray]) -> np.ndarray:
+        inputs = {k: v.numpy() for k, v in self._to_features(signature)(windows).items()}
+        name = signature_keys.FEATURES if signature == signature_keys.SERVING_DEFAULT else signature
+        runner = self.runners[name]
+        count = len(next(iter(inputs.values())))
+        return np.concatenate([
+            runner(**{k: v[i : i + 1] for k, v in inputs.items()})[signature_keys.PROBABILITIES]
+            for i in range(count)
+        ])
+
+
+def signature_heads(metadata: dict, signature: str) -> list[str]:
+    """The branch heads whose streams a SavedModel signature takes."""
+    if signature == signature_keys.SERVING_DEFAULT:
+        return list(metadata["heads"])
+    inverse = {name: head for head, name in signature_keys.SIDE_HEAD_SIGNATURES.items()}
+    return [inverse[signature]]
+
+
+def load_backend(path: str, num_threads: Optional[int] = None) -> Backend:
+    """A SavedModel folder or a .tflite file.
+
+    Raises:
+      FileNotFoundError: `path` is neither (the message says what was expected).
+    """
+    if os.path.isfile(path) and path.endswith(".tflite"):
+        return TFLiteBackend(path, num_threads)
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return SavedModelBackend(path)
+    raise FileNotFoundError(
+        f"{path}: not a SavedModel folder (with saved_model.pb) nor a .tflite file"
+    )
+
+
+@dataclasses.dataclass
+class WindowPrediction:
+    """One window's scores."""
+
+    start_s: float
+    end_s: float
+    label: str
+    probabilities: dict[str, float]
+
+
+@dataclasses.dataclass
+class ClipPrediction:
+    """One clip's scores: the mean of its windows' (windowing.py), and the windows."""
+
+    path: str
+    label: str
+    probabilities: dict[str, float]
+    windows: list[WindowPrediction]
+    branch: str  # "central branch", or the side head that stood in ("v" / "a" side head)
+    note: str = ""  # why a side head scored the clip
+
+    def as_json(self) -> dict:
+        """A JSON-ready dict: path, label, probabilities (class -> p), windows, branch, note."""
+        return dataclasses.asdict(self)
+
+
+def _by_class(labels: list[str], probabilities: np.ndarray) -> dict[str, float]:
+    return {label: float(p) for label, p in zip(labels, probabilities)}
+
+
+class Predictor:
+    """Scores video files with one export (module docstring).
+
+    Args:
+      backend: a loaded export.
+      face_model: BlazeFace model file for the face crops ("" = the run's setting, then
+        MRPN_FACE_MODEL / the cache, as `prepare` resolves it).
+    """
+
+    def __init__(self, backend: Backend, face_model: str = ""):
+        self.backend = backend
+        self.metadata = backend.metadata
+        self.labels = list(self.metadata["labels"])
+        self.config: config_lib.Config = metadata_lib.config_of(self.metadata)
+        if face_model:
+            self.config.video.face_model = face_model
+        self.spec = windowing.window_spec(self.config)
+
+    @classmethod
+    def load(cls, path: str, face_model: str = "", num_threads: Optional[int] = None) -> "Predictor":
+        """A predictor for a SavedModel folder or a .tflite file."""
+        return cls(load_backend(path, num_threads), face_model)
+
+    def _modality(self) -> str:
+        heads = self.metadata["heads"]
+        if features.V in heads and features.A in heads:
+            return datasets.AV
+        return datasets.VIDEO if features.V in heads else datasets.AUDIO
+
+    def _signature(self, clip: clip_loader.LoadedClip) -> tuple[str, str, str]:
+        """(signature, branch, note) for the streams the clip has."""
+        if clip.missing is None or self._modality() != datasets.AV:
+            return signature_keys.SERVING_DEFAULT, CENTRAL, ""
+        head = FALLBACK_HEAD[clip.missing]
+        signature = signature_keys.SIDE_HEAD_SIGNATURES[head]
+        if signature not in self.backend.signatures():
+            raise PredictError(
+                clip.path,
+                f"no {clip.missing} track, and this {self.metadata['network']} model has no "
+                f"side head to score the other stream alone (only N1 / N2 have them); refused",
+            )
+        note = f"no {clip.missing} track: scored by the {head} side head ({self.metadata['network']})"
+        return signature, f"{head} side head", note
+
+    def predict_clip(self, clip: clip_loader.LoadedClip) -> ClipPrediction:
+        """Scores decoded streams (`clip_loader.load_clip`)."""
+        signature, branch, note = self._signature(clip)
+        heads = signature_heads(self.metadata, signature)
+        frames = clip.frames if features.V in heads else None
+        waveform = clip.waveform if features.A in heads else None
+        batch, times = windowing.raw_windows(frames, waveform, self.spec)
+        window_p = self.backend.window_probabilities(signature, batch)
+        clip_p = windowing.clip_probabilities(window_p)
+        windows = [
+            WindowPrediction(start, end, self.labels[int(np.argmax(p))], _by_class(self.labels, p))
+            for (start, end), p in zip(times, window_p)
+        ]
+        return ClipPrediction(
+            clip.path, self.labels[int(np.argmax(clip_p))], _by_class(self.labels, clip_p),
+            windows, branch, note,
+        )
+
+    def predict_file(self, path: str) -> ClipPrediction:
+        """Decodes, crops and scores one file.
+
+        Raises:
+          clip_preparation.ClipError: unreadable file or no face found (names the file).
+          PredictError: the clip lacks a stream the model cannot do without.
+        """
+        return self.predict_clip(clip_loader.load_clip(path, self.config, self._modality()))

@@ -1,0 +1,73 @@
+"""`python -m mrpn_tf.predict VIDEO [VIDEO ...] --model PATH [--json]`: emotion of each video.
+
+PATH is an exported SavedModel folder (`savedmodels/<name>/<version>`) or one of its .tflite
+files. Each video is decoded, its face cropped and its audio resampled by `prepare`'s code,
+scored window by window, and its label, class probabilities and per-window probabilities are
+printed; `--json` prints one JSON object per video instead. A video that cannot be scored
+(unreadable, no face, a missing stream the model cannot do without) gets a message naming
+it, the others are still scored, and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional, Sequence
+
+from mrpn_tf.data import clip_preparation
+from mrpn_tf.data.media import model_store
+from mrpn_tf.export import predictor as predictor_lib
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Command-line arguments (module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.predict", description=__doc__.split("\n")[0])
+    parser.add_argument("videos", nargs="+", metavar="VIDEO", help=".mp4, .flv, .avi, ... files")
+    parser.add_argument("--model", required=True, help="SavedModel folder or .tflite file")
+    parser.add_argument("--json", action="store_true", help="one JSON object per video")
+    parser.add_argument("--face-model", default="", help="BlazeFace .tflite (default: as prepare finds it)")
+    parser.add_argument("--threads", type=int, default=None, help="TFLite interpreter threads")
+    return parser.parse_args(argv)
+
+
+def format_text(result: predictor_lib.ClipPrediction) -> str:
+    """The human-readable report of one clip."""
+    top = result.probabilities[result.label]
+    lines = [f"{result.path}: {result.label} ({top:.2f}) - {result.branch}, {len(result.windows)} window(s)"]
+    if result.note:
+        lines.append(f"  note: {result.note}")
+    lines.append("  " + "  ".join(f"{name} {p:.3f}" for name, p in result.probabilities.items()))
+    for i, window in enumerate(result.windows, start=1):
+        scores = " ".join(f"{p:.2f}" for p in window.probabilities.values())
+        lines.append(f"  window {i} {window.start_s:5.2f}-{window.end_s:5.2f} s: {window.label:10s} [{scores}]")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Scores every video; returns 0 when all were scored, 1 when one failed, 2 on a bad model."""
+    args = parse_args(argv)
+    try:
+        predictor = predictor_lib.Predictor.load(args.model, args.face_model, args.threads)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in args.videos:
+        try:
+            result = predictor.predict_file(path)
+        except model_store.ModelUnavailableError as e:  # no face detector: no video can be scored
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except (clip_preparation.ClipError, predictor_lib.PredictError) as e:
+            failed += 1
+            print(f"error: {e}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"path": path, "error": str(e)}), flush=True)
+            continue
+        print(json.dumps(result.as_json()) if args.json else format_text(result), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

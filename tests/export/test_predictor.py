@@ -1,0 +1,122 @@
+"""predict on real files: .mp4, .avi, the real CREMA-D .flv clips, a clip without audio, and
+the files it must refuse - with the SavedModel and with a .tflite file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mrpn_tf import predict as predict_cli
+from mrpn_tf.data import clip_preparation
+from mrpn_tf.data import features
+from mrpn_tf.export import clip_loader
+from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.export import windowing
+from tests.export import media_files
+
+
+@pytest.fixture(scope="module")
+def videos(shared_dir, tmp_path_factory) -> dict[str, str]:
+    """Re-encoded real-face videos and unusable files (media_files.py)."""
+    out = str(tmp_path_factory.mktemp("videos"))
+    source = media_files.cremad_clips(shared_dir)[0]
+    return {"flv": source, **media_files.write_variants(source, out), **media_files.write_unusable(out)}
+
+
+@pytest.fixture(scope="module")
+def savedmodel_predictor(exported, face_model_path):
+    return predictor_lib.Predictor.load(exported["savedmodel"], face_model_path)
+
+
+@pytest.fixture(scope="module")
+def tflite_predictor(exported, face_model_path):
+    return predictor_lib.Predictor.load(exported["tflite_fp32"], face_model_path, num_threads=1)
+
+
+def check_prediction(result: predictor_lib.ClipPrediction, labels: list[str], windows: int) -> None:
+    assert list(result.probabilities) == labels
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+    assert result.label == max(result.probabilities, key=result.probabilities.get)
+    assert len(result.windows) == windows
+    mean = np.mean([list(w.probabilities.values()) for w in result.windows], axis=0)
+    np.testing.assert_allclose(list(result.probabilities.values()), mean, atol=1e-6)
+
+
+def test_savedmodel_and_tflite_agree_on_an_mp4(savedmodel_predictor, tflite_predictor, videos, tiny_run):
+    clip = clip_loader.load_clip(videos["mp4"], savedmodel_predictor.config)
+    duration = windowing.clip_duration(clip.frames, clip.waveform, savedmodel_predictor.spec)
+    windows = len(windowing.window_starts(duration, savedmodel_predictor.spec))
+    from_savedmodel = savedmodel_predictor.predict_clip(clip)
+    from_tflite = tflite_predictor.predict_clip(clip)
+    for result in (from_savedmodel, from_tflite):
+        check_prediction(result, tiny_run.labels, windows)
+        assert result.branch == predictor_lib.CENTRAL and not result.note
+    np.testing.assert_allclose(
+        list(from_tflite.probabilities.values()), list(from_savedmodel.probabilities.values()), atol=1e-3
+    )
+
+
+def test_clip_without_audio_falls_back_to_the_video_side_head(savedmodel_predictor, videos, tiny_run, loaded):
+    result = savedmodel_predictor.predict_file(videos["silent"])
+    assert result.branch == "v side head" and "no audio track" in result.note and "N2" in result.note
+    clip = clip_loader.load_clip(videos["silent"], savedmodel_predictor.config)
+    assert clip.waveform is None and clip.missing == "audio"
+    batch, _ = windowing.raw_windows(clip.frames, None, savedmodel_predictor.spec)
+    direct = loaded.signatures[keys.VIDEO_ONLY](**batch)[keys.PROBABILITIES].numpy()
+    np.testing.assert_allclose(list(result.probabilities.values()), direct.mean(axis=0), atol=1e-6)
+
+
+class _CentralOnly:
+    """An N0 export's backend: the central branch only, no side heads."""
+
+    def __init__(self, metadata):
+        self.metadata = {**metadata, "network": "N0"}
+
+    def signatures(self):
+        return {keys.SERVING_DEFAULT, keys.FEATURES}
+
+    def window_probabilities(self, signature, windows):
+        raise AssertionError("an N0 model must not score a clip without audio")
+
+
+def test_n0_refuses_a_clip_without_audio(savedmodel_predictor, videos, face_model_path):
+    n0 = predictor_lib.Predictor(_CentralOnly(savedmodel_predictor.metadata), face_model_path)
+    with pytest.raises(predictor_lib.PredictError, match="no audio track.*N0.*refused") as error:
+        n0.predict_file(videos["silent"])
+    assert videos["silent"] in str(error.value)
+
+
+def test_cli_json_on_mp4_avi_and_the_real_flv_clips(exported, videos, shared_dir, face_model_path, capsys, tiny_run):
+    paths = [videos["mp4"], videos["avi"]] + media_files.cremad_clips(shared_dir)
+    status = predict_cli.main(paths + ["--model", exported["savedmodel"], "--json", "--face-model", face_model_path])
+    assert status == 0
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["path"] for r in results] == paths
+    for r in results:
+        assert r["label"] in tiny_run.labels and r["windows"] and r["branch"] == predictor_lib.CENTRAL
+        assert sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert {"start_s", "end_s", "label", "probabilities"} <= set(r["windows"][0])
+
+
+def test_cli_names_bad_files_and_goes_on(exported, videos, face_model_path, capsys):
+    paths = [videos["garbage"], videos["no_face"], "/nonexistent/clip.avi", videos["silent"]]
+    status = predict_cli.main(paths + ["--model", exported["tflite_int8_full"], "--face-model", face_model_path])
+    assert status == 1
+    out, err = capsys.readouterr()
+    for bad in paths[:3]:
+        assert f"error: {bad}:" in err
+    assert "no face detected" in err and "unreadable or corrupt" in err and "does not exist" in err
+    assert f"{videos['silent']}:" in out and "note: no audio track" in out and "window 1" in out
+
+
+def test_cli_refuses_a_model_path_that_is_no_export(tmp_path, capsys):
+    assert predict_cli.main(["x.mp4", "--model", str(tmp_path)]) == 2
+    assert "not a SavedModel folder" in capsys.readouterr().err
+
+
+def test_load_clip_error_names_the_file(videos, savedmodel_predictor):
+    with pytest.raises(clip_preparation.ClipError, match="noise.mp4: no face detected"):
+        clip_loader.load_clip(videos["no_face"], savedmodel_predictor.config)
