@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import clip_preparation, clip_record, prepare_job, shard_writer
+from mrpn_tf.data import clip_preparation, clip_record, demo as demo_lib, prepare_job, shard_writer
 from mrpn_tf.data.datasets import scan_dataset
 from mrpn_tf.data.media import decode, face_crop, face_track
 
@@ -75,11 +75,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cremad", default=str(SHARED / "data" / "cremad"))
     args = parser.parse_args()
-    from mrpn_tf.data.demo import synthesize
-
     config = config_lib.Config()  # the paper-scale crop; the demo's tiny crop is cheaper still
     with tempfile.TemporaryDirectory() as demo:
-        synthesize.synthesize(demo, actors=2)
+        demo_lib.synthesize(demo, actors=2, progress=False)
         report("demo (synthetic, 320x240)", "demo", demo, config, args.workers)
     if os.path.isdir(args.cremad):
         report("CREMA-D (real, 480x360 FLV)", "cremad", args.cremad, config, args.workers)
