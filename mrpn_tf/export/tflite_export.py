@@ -21,6 +21,7 @@ proper named signatures.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from typing import Callable, Iterable, Optional
 
 import keras
@@ -130,9 +131,20 @@ def convert(
     with tempfile.TemporaryDirectory(prefix="mrpn_frozen_") as frozen_dir:
         save_frozen(models, specs, frozen_dir)
         return {
-            variant: converter_for(frozen_dir, variant, representative).convert()
+            variant: _quiet_convert(converter_for(frozen_dir, variant, representative))
             for variant in variants
         }
+
+
+def _quiet_convert(converter: tf.lite.TFLiteConverter) -> bytes:
+    """`converter.convert()` without the deprecation warning of TF's own calibrator.
+
+    The converter's int8 calibration runs on `tf.lite.Interpreter` inside TF and warns that it
+    is deprecated; nothing of ours uses it (predict and the checks use ai_edge_litert).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
+        return converter.convert()
 
 
 def _op_name(model, opcode_index: int) -> str:
