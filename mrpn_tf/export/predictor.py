@@ -110,7 +110,8 @@ class TFLiteBackend:
         if signature not in self._features:
             heads = signature_heads(self.metadata, signature)
             self._features[signature] = tf.function(
-                lambda raw: serving_preprocessing.raw_to_features(raw, heads, self.config)
+                lambda raw: serving_preprocessing.raw_to_features(raw, heads, self.config),
+                reduce_retracing=True,  # clips differ in their number of windows only
             )
         return self._features[signature]
 
