@@ -126,6 +126,7 @@ def load_config(
     run_file: str | os.PathLike | None = None,
     overrides: Iterable[str] = (),
     variant: str | None = None,
+    skip_sections: Iterable[str] = (),
 ) -> config_lib.Config:
     """Builds the resolved config: variant defaults, then the run file, then overrides.
 
@@ -133,6 +134,9 @@ def load_config(
       run_file: optional YAML file in `pipelines/` (its `variant:` picks the defaults).
       overrides: `section.key=value` strings, applied last.
       variant: defaults to start from when the run file names none ("default" or "tiny").
+      skip_sections: top-level run-file sections that another command reads and that are
+        not settings: `python -m mrpn_tf.tune` passes ("tune",), its search space. Every
+        other caller passes none, so there such a section stays an unknown-key error.
 
     Returns:
       The resolved `Config`.
@@ -149,7 +153,8 @@ def load_config(
             raise ConfigError(f"{run_file}: cannot read run file: {e}") from e
         if not isinstance(tree, Mapping):
             raise ConfigError(f"{run_file}: expected a mapping of sections, got {type(tree).__name__}")
-        tree = dict(tree)
+        skipped = set(skip_sections)
+        tree = {name: value for name, value in tree.items() if name not in skipped}
     config = config_lib.variant(str(tree.pop("variant", None) or variant or "default"))
     for key, value in _flatten(tree, str(run_file)).items():
         set_value(config, key, value, source=str(run_file))
