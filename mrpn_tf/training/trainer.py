@@ -133,7 +133,8 @@ def fit(
     replica_batches.build_before_fit(model, strategy)
     with strategy.scope():
         model.fit(train, validation_data=val, epochs=config.train.epochs, callbacks=callbacks,
-                  steps_per_epoch=train_steps, validation_steps=val_steps, verbose="auto")
+                  steps_per_epoch=train_steps, validation_steps=val_steps, shuffle=False,
+                  verbose="auto")
 
 
 def save_best_model(model: keras.Model, run_dir: run_dir_lib.RunDir) -> int:

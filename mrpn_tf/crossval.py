@@ -1,0 +1,66 @@
+"""`python -m mrpn_tf.crossval`: train and evaluate networks on folds, write the paper's tables.
+
+    python -m mrpn_tf.crossval --config pipelines/ravdess_mrpn.yaml --folds all \
+        --networks N0,N1,N2,AM,VM [--out runs/crossval-ravdess] [section.key=value ...]
+
+Writes Table 1 (AM / VM / JM, NT and T, per actor pair) and Table 2 / 3 (N0 / N1 / N2 per
+fold) as Markdown and CSV with mean ± std. Rerun the same command to resume after a stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from mrpn_tf.config import overrides
+from mrpn_tf.training import run_files
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.crossval", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", action="append", default=[], help="run file, then override files")
+    parser.add_argument("--folds", default="all", help='"all" or a comma list, e.g. 1,2')
+    parser.add_argument("--networks", default="N0,N1,N2,AM,VM", help="comma list of N0,N1,N2,AM,VM")
+    parser.add_argument("--out", help="cross-validation folder (default runs/crossval-<dataset>)")
+    parser.add_argument("overrides", nargs="*", help="section.key=value overrides")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        config = run_files.load_run_config(args.config, args.overrides)
+    except overrides.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from mrpn_tf.training import crossval_runs, demo_run, preflight, strategy  # TensorFlow now
+
+    try:
+        fold_ids = crossval_runs.parse_folds(args.folds, config.data.dataset)
+        networks = crossval_runs.parse_networks(args.networks)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    distribution = strategy.build_strategy()
+    out = args.out or os.path.join("runs", f"crossval-{config.data.dataset}")
+    runs = crossval_runs.plan_runs(networks, fold_ids, config.data.time_augment)
+    print(f"cross-validation folder: {out} ({len(runs)} runs)")
+    try:
+        if demo_run.needs_demo_data(config):
+            demo_run.ensure_demo_data(config)
+        results = crossval_runs.run_all(config, runs, out, distribution)
+    except (preflight.PreflightError, demo_run.DemoDataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if strategy.is_chief():
+        for name, path in crossval_runs.write_tables(config, results, networks, fold_ids, out).items():
+            print(f"{name}: {path}")
+            if path.endswith(".md"):
+                with open(path) as f:
+                    print(f.read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""`python -m mrpn_tf.pretrain`: pretrain an extractor (paper 4.2) and save its weights.
+
+    python -m mrpn_tf.pretrain faces --fer2013 fer2013.csv [--out F.weights.h5]
+    python -m mrpn_tf.pretrain speakers --root VoxCeleb1/wav [--out A.weights.h5]
+        [--config pipelines/ravdess_mrpn.yaml] [--epochs N] [--batch-size B] [section.key=value ...]
+
+The extractor is built for the run config's crop size, spectrogram shape and width; name the
+saved file in that run as `model.video_extractor_weights=` / `model.audio_extractor_weights=`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from mrpn_tf.config import overrides
+from mrpn_tf.training import run_files
+
+PRETRAINED_DIR = "pretrained"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.pretrain", description=__doc__.splitlines()[0])
+    tasks = parser.add_subparsers(dest="task", required=True)
+    faces = tasks.add_parser("faces", help="FER-2013 expressions -> video extractor")
+    faces.add_argument("--fer2013", required=True, help="fer2013.csv (emotion, pixels, Usage)")
+    speakers = tasks.add_parser("speakers", help="speaker ID -> audio extractor")
+    speakers.add_argument("--root", required=True, help="<speaker>/<video>/<utterance>.wav folder")
+    speakers.add_argument("--crops", type=int, default=4, help="1-s crops per utterance per epoch")
+    for task in (faces, speakers):
+        task.add_argument("--out", help=f"weights file (default {PRETRAINED_DIR}/<task>-...weights.h5)")
+        task.add_argument("--config", action="append", default=[], help="run file(s) of the MRPN run")
+        task.add_argument("--epochs", type=int, default=30)
+        task.add_argument("--batch-size", type=int, default=64)
+        task.add_argument("overrides", nargs="*", help="section.key=value overrides")
+    return parser.parse_args(argv)
+
+
+def default_out(task: str, config) -> str:
+    """pretrained/faces-112px-w1.weights.h5 or pretrained/speakers-256x250-w1.weights.h5."""
+    if task == "faces":
+        shape = f"{config.video.crop_size}px"
+    else:
+        shape = f"{config.audio.freq_bins}x{config.audio.frames_per_segment}"
+    return os.path.join(PRETRAINED_DIR, f"{task}-{shape}-w{config.model.width_multiplier:g}.weights.h5")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        config = run_files.load_run_config(args.config, args.overrides)
+    except overrides.ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from mrpn_tf.training.pretraining import pretrain_tasks  # TensorFlow after the arguments
+
+    out = args.out or default_out(args.task, config)
+    try:
+        if args.task == "faces":
+            result = pretrain_tasks.pretrain_faces(args.fer2013, config, out, args.epochs, args.batch_size)
+        else:
+            result = pretrain_tasks.pretrain_speakers(args.root, config, out, args.epochs,
+                                                      args.batch_size, args.crops)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    key = "video" if args.task == "faces" else "audio"
+    print(f"{out}: validation accuracy {result['val_accuracy']:.1%} after {result['epochs']} epochs")
+    print(f"use it with  model.{key}_extractor_weights={out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

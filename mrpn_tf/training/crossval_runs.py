@@ -1,0 +1,150 @@
+"""Cross-validation: every requested network on every requested fold, resumable run by run.
+
+    <out>/fold<k>/<network>-<T|NT>/     one ordinary run folder each (run_dir.py)
+    <out>/table1_modalities.md|csv      Table 1, when AM, VM or N0 was requested
+    <out>/table2_networks.md|csv        Table 2 (table3_ for CREMA-D), when N0, N1 or N2 was
+
+Table 1 compares each of AM, VM and JM (= N0) with and without time augmentation, so those
+networks run twice per fold (T and NT); N1 and N2 run with the config's `data.time_augment`.
+A run with a summary.json is finished and kept; one without resumes from its backup; so
+rerunning the same command after a crash continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from typing import Any, Sequence
+
+import keras
+import tensorflow as tf
+
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.data.folds import folds
+from mrpn_tf.training import crossval_tables
+from mrpn_tf.training import run_dir as run_dir_lib
+from mrpn_tf.training import summary as summary_lib
+from mrpn_tf.training import trainer
+
+NETWORKS = ("N0", "N1", "N2", "AM", "VM")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One cross-validation run."""
+
+    network: str
+    time_augment: bool
+    fold: int
+
+    @property
+    def name(self) -> str:
+        """The run folder's name inside its fold folder, e.g. "AM-NT"."""
+        return f"{self.network}-{'T' if self.time_augment else 'NT'}"
+
+    @property
+    def key(self) -> tuple[str, bool, int]:
+        """The key of this run in `crossval_tables.Results`."""
+        return self.network, self.time_augment, self.fold
+
+
+def parse_folds(text: str, dataset: str) -> list[int]:
+    """"all" or a comma list ("1,3") -> fold numbers, checked against the fold file.
+
+    Raises:
+      ValueError: a fold outside the dataset's range, or text that is not a list of numbers.
+    """
+    count = len(folds.load_folds(dataset))
+    if text.strip() == "all":
+        return list(range(1, count + 1))
+    chosen = [int(part) for part in text.split(",") if part.strip()]
+    bad = [k for k in chosen if not 1 <= k <= count]
+    if bad or not chosen:
+        raise ValueError(f"--folds {text!r}: {dataset} has folds 1..{count}")
+    return chosen
+
+
+def parse_networks(text: str) -> list[str]:
+    """"N0,N1,N2,AM,VM" -> the list, checked.
+
+    Raises:
+      ValueError: an unknown network name.
+    """
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    bad = [n for n in chosen if n not in NETWORKS]
+    if bad or not chosen:
+        raise ValueError(f"--networks {text!r}: expected names from {', '.join(NETWORKS)}")
+    return chosen
+
+
+def plan_runs(networks: Sequence[str], fold_ids: Sequence[int], time_augment: bool) -> list[RunSpec]:
+    """The runs the tables need (module docstring), fold by fold."""
+    runs = []
+    for fold in fold_ids:
+        for network in networks:
+            modes = (False, True) if network in crossval_tables.TABLE1_NETWORKS else (time_augment,)
+            runs += [RunSpec(network, mode, fold) for mode in modes]
+    return runs
+
+
+def run_config(base: config_lib.Config, spec: RunSpec, out_dir: str) -> config_lib.Config:
+    """The config of one run: the base with its network, fold, augmentation and folder."""
+    config = copy.deepcopy(base)
+    config.model.network = spec.network
+    config.data.fold = spec.fold
+    config.data.time_augment = spec.time_augment
+    config.train.run_dir = os.path.join(out_dir, f"fold{spec.fold}", spec.name)
+    config.export.on_train_end = False  # cross-validation is about the tables
+    return config
+
+
+def run_all(
+    base: config_lib.Config, runs: Sequence[RunSpec], out_dir: str, strategy: tf.distribute.Strategy
+) -> dict[tuple[str, bool, int], dict[str, Any]]:
+    """Makes every run that has no summary yet, in order; returns all their summaries.
+
+    Args:
+      base: the config every run starts from.
+      runs: from `plan_runs`.
+      out_dir: the cross-validation folder.
+      strategy: the strategy all runs share.
+
+    Returns:
+      RunSpec.key -> summary.
+    """
+    results = {}
+    for number, spec in enumerate(runs, start=1):
+        config = run_config(base, spec, out_dir)
+        folder = run_dir_lib.RunDir(config.train.run_dir)
+        if os.path.isfile(folder.summary_path):
+            print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}: done earlier")
+            results[spec.key] = summary_lib.read_summary(folder)
+            continue
+        print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}")
+        results[spec.key] = trainer.train(config, strategy)
+        keras.backend.clear_session()  # each run builds a new model; free the last one
+    return results
+
+
+def write_tables(
+    base: config_lib.Config,
+    results: Any,
+    networks: Sequence[str],
+    fold_ids: Sequence[int],
+    out_dir: str,
+) -> dict[str, str]:
+    """Writes the tables the requested networks fill (module docstring).
+
+    Returns:
+      file name -> path of every table written.
+    """
+    dataset = base.data.dataset
+    names = [folds.fold(dataset, k).name for k in fold_ids]
+    tables = []
+    if set(networks) & set(crossval_tables.TABLE1_NETWORKS):
+        tables.append(crossval_tables.table1(results, dataset, fold_ids, names, networks))
+    if set(networks) & set(crossval_tables.NETWORK_TABLE_NETWORKS):
+        tables.append(crossval_tables.networks_table(
+            results, dataset, fold_ids, names, networks, base.data.time_augment))
+    return crossval_tables.write_tables(out_dir, tables)
