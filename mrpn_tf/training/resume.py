@@ -94,8 +94,22 @@ def trim_history(history_path: str, epochs: int) -> None:
     os.replace(tmp, history_path)
 
 
-def _seed_variables(model: keras.Model) -> dict[str, Any]:
-    return {v.path: v for v in model.variables if v.path.endswith(SEED_STATE)}
+def _seed_variables(model: keras.Model) -> list:
+    """The model's SeedGenerator states, in the model's variable order.
+
+    Their names carry a process-wide counter ("seed_generator_16"), so a state is matched
+    by its position among the model's variables, which the architecture fixes.
+    """
+    return [v for v in model.variables if v.path.endswith(SEED_STATE)]
+
+
+def _plain(value: Any) -> Any:
+    """A counter as a JSON value: int, float (inf included) or None (not set yet)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return float(value)
 
 
 def _counters(callback: keras.callbacks.Callback) -> tuple[str, ...]:
@@ -123,9 +137,9 @@ class ResumeState(keras.callbacks.Callback):
     def _state(self, epochs: int) -> dict[str, Any]:
         return {
             "epoch": epochs,
-            "seeds": {p: np.asarray(v.numpy()).tolist() for p, v in _seed_variables(self.model).items()},
+            "seeds": [np.asarray(v.numpy()).tolist() for v in _seed_variables(self.model)],
             "callbacks": [
-                {name: float(getattr(c, name)) for name in _counters(c)} for c in self.tracked
+                {name: _plain(getattr(c, name)) for name in _counters(c)} for c in self.tracked
             ],
         }
 
@@ -146,8 +160,12 @@ class ResumeState(keras.callbacks.Callback):
             log.warning("%s is from epoch %d, the backup from epoch %d: dropout masks and "
                         "callback counters restart", self.path, state["epoch"], done)
             return
-        for path, variable in _seed_variables(self.model).items():
-            variable.assign(np.asarray(state["seeds"][path], dtype=variable.dtype))
+        variables = _seed_variables(self.model)
+        if len(variables) != len(state["seeds"]):
+            raise ValueError(f"{self.path} holds {len(state['seeds'])} dropout seed states, the "
+                             f"model has {len(variables)}: the backup is of another model")
+        for variable, value in zip(variables, state["seeds"]):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
         for callback, counters in zip(self.tracked, state["callbacks"]):
             for name, value in counters.items():
-                setattr(callback, name, type(getattr(callback, name))(value))
+                setattr(callback, name, value)

@@ -1,0 +1,72 @@
+"""Cross-validation: the paper's table layouts, and a run over 2 tiny folds that resumes."""
+
+import os
+import pathlib
+
+import pytest
+
+from mrpn_tf import crossval
+from mrpn_tf.training import crossval_runs
+from mrpn_tf.training import crossval_tables
+
+_TINY_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
+
+
+def _summary(v, a, va):
+    return {"val": {"v": {"accuracy": v}, "a": {"accuracy": a}, "va": {"accuracy": va}}}
+
+
+def test_plan_runs_doubles_the_table1_networks():
+    runs = crossval_runs.plan_runs(["N2", "AM", "N0"], [1, 2], time_augment=True)
+    assert [r.name for r in runs if r.fold == 1] == ["N2-T", "AM-NT", "AM-T", "N0-NT", "N0-T"]
+    assert len(runs) == 10
+
+
+def test_parse_folds_and_networks():
+    assert crossval_runs.parse_folds("all", "ravdess") == list(range(1, 13))
+    assert crossval_runs.parse_folds("2,5", "cremad") == [2, 5]
+    with pytest.raises(ValueError, match="folds 1..4"):
+        crossval_runs.parse_folds("5", "demo")
+    with pytest.raises(ValueError, match="N0,"):
+        crossval_runs.parse_networks("N3")
+
+
+def test_tables_in_the_paper_layout_with_mean_and_std():
+    results = {
+        ("AM", False, 1): _summary(0.1, 0.708, 0.2), ("AM", False, 2): _summary(0.1, 0.550, 0.2),
+        ("AM", True, 1): _summary(0.1, 0.716, 0.2),
+        ("N0", True, 1): _summary(0.3, 0.4, 0.975), ("N0", True, 2): _summary(0.3, 0.4, 0.903),
+    }
+    table1 = crossval_tables.table1(results, "ravdess", [1, 2], ["A1,2", "A3,4"], ["AM", "N0"])
+    markdown = crossval_tables.to_markdown(table1).splitlines()
+    assert markdown[2] == "| RAVDESS | A1,2 | A3,4 | mean ± std |"
+    assert markdown[4] == "| AM(NT) | 70.8% | 55.0% | 62.9% ± 11.2% |"
+    assert markdown[5] == "| AM(T) | 71.6% | – | 71.6% ± 0.0% |"
+    assert markdown[6] == "| JM(NT) | – | – | – |"
+    assert [label for label, _ in table1.rows] == ["AM(NT)", "AM(T)", "JM(NT)", "JM(T)"]
+    networks = crossval_tables.networks_table(results, "cremad", [1, 2], ["S1", "S2"], ["N0"], True)
+    assert networks.name == "table3_networks"
+    csv_lines = crossval_tables.to_csv(networks).splitlines()
+    assert csv_lines == ["CREMAD,S1,S2,mean,std", "N0,97.50,90.30,93.90,5.09"]
+
+
+@pytest.mark.slow
+def test_crossval_two_folds_writes_both_tables_and_resumes(prepared_dir, tmp_path, capsys):
+    out = str(tmp_path / "cv")
+    overrides_ = [f"data.prepared_dir={prepared_dir}", "data.dataset=demo", "train.epochs=1",
+                  "train.batch_size=2"]
+    assert crossval.main(["--config", _TINY_RUN_FILE, "--folds", "1,2", "--networks", "N0",
+                          "--out", out, *overrides_]) == 0
+    for name in ("table1_modalities", "table2_networks"):
+        for extension in ("md", "csv"):
+            assert os.path.getsize(os.path.join(out, f"{name}.{extension}")) > 0
+    with open(os.path.join(out, "table2_networks.csv")) as f:
+        rows = f.read().splitlines()
+    assert rows[0] == "DEMO,\"A1,2\",\"A3,4\",mean,std" and rows[1].startswith("N0,")
+    assert all(os.path.isfile(os.path.join(out, f"fold{k}", run, "summary.json"))
+               for k in (1, 2) for run in ("N0-T", "N0-NT"))
+    capsys.readouterr()
+    # A second call finds every run finished and only rewrites the tables.
+    assert crossval.main(["--config", _TINY_RUN_FILE, "--folds", "1,2", "--networks", "N0",
+                          "--out", out, *overrides_]) == 0
+    assert capsys.readouterr().out.count("done earlier") == 4
