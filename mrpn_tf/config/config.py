@@ -141,6 +141,10 @@ class TrainConfig:
     early_stopping_patience: int = 0  # 0 = off
     run_dir: str = ""
     seed: int = 42
+    # Deterministic input order and kernels (tf.config.experimental.enable_op_determinism): the
+    # pipeline's parallel reads may otherwise deliver clips in any order, so only with this on
+    # does a resumed run reproduce the uninterrupted run exactly; costs input throughput.
+    deterministic: bool = False
     mixed_precision: bool = False  # GPU switch
     xla: bool = False  # GPU switch
 
