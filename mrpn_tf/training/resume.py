@@ -14,8 +14,9 @@ what the next epochs compute, and it keeps none of them:
      process starts that stream over.
 
 `ResumeState` saves and restores 1 and 2 next to the backup; `replay_input_draws` advances 3
-by the epochs already trained. With them a resumed run computes what the uninterrupted run
-would have computed (tested: tests/training/test_resume.py).
+by the epochs already trained. With them, and `train.deterministic` on (the pipeline's
+parallel reads otherwise deliver clips in a different order in every process), a resumed run
+computes what the uninterrupted run would have computed (tests/training/test_resume.py).
 """
 
 from __future__ import annotations

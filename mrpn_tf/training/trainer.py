@@ -209,6 +209,8 @@ def train(
     print(f"run folder: {run_dir.root}")
     run_dir_lib.create(run_dir, config)
     keras.utils.set_random_seed(config.train.seed)
+    if config.train.deterministic:  # process-wide, and cannot be undone (config comment)
+        tf.config.experimental.enable_op_determinism()
     accelerator.apply_switches(config.train)
     with strategy.scope():
         model = build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
