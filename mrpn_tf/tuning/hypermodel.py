@@ -39,6 +39,18 @@ from mrpn_tf.tuning import search_space
 FOLD_DIR = "fold{fold}"
 
 
+def _seed_as_train_does(train: config_lib.TrainConfig) -> None:
+    """The seed, determinism and accelerator switches `trainer.train` sets before it builds.
+
+    So a trial and a `python -m mrpn_tf.train` run of the best config start from the same
+    weights and draw the same input (exactly so with `train.deterministic`).
+    """
+    keras.utils.set_random_seed(train.seed)
+    if train.deterministic:  # process-wide and permanent, as in trainer.train
+        tf.config.experimental.enable_op_determinism()
+    accelerator.apply_switches(train)
+
+
 class MRPNHyperModel(keras_tuner.HyperModel):
     """Builds and fits MRPN networks whose config a trial's hyperparameters set."""
 
@@ -75,7 +87,7 @@ class MRPNHyperModel(keras_tuner.HyperModel):
         return config
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        """The compiled network of the trial's config (seeded as `trainer.train` seeds it).
+        """The compiled network of the trial's config, set up as `trainer.train` sets it up.
 
         Args:
           hp: the trial's hyperparameters.
@@ -84,8 +96,7 @@ class MRPNHyperModel(keras_tuner.HyperModel):
           The model of `trainer.build_compiled_model`.
         """
         config = self.trial_config(hp)
-        keras.utils.set_random_seed(config.train.seed)
-        accelerator.apply_switches(config.train)
+        _seed_as_train_does(config.train)
         return trainer.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
 
     def fit(

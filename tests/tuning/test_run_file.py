@@ -1,6 +1,8 @@
 """Tuning run files: `tune:` is the space, the rest is the config exactly as train reads it;
 only the tuner's loader accepts a `tune:` section."""
 
+import pathlib
+
 import pytest
 import yaml
 
@@ -63,3 +65,12 @@ def test_bad_spaces_name_the_run_file(tmp_path, tune, message):
     with pytest.raises(search_space.SearchSpaceError, match=message) as info:
         run_file.load_tune_run(path)
     assert path in str(info.value)
+
+
+def test_committed_tuning_run_files_load():
+    folder = pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "tune"
+    paths = sorted(folder.glob("*.yaml"))
+    assert paths
+    for path in paths:
+        run = run_file.load_tune_run(str(path))
+        assert run.space.names and run.variant in ("tiny", "default")

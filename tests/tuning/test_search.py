@@ -7,6 +7,7 @@ the middle of a trial, which resumes the trial from its last finished epoch."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -49,9 +50,9 @@ class KillAfterFirstEpoch(keras.callbacks.Callback):
         raise KeyboardInterrupt
 
 
-def request_for(path: str, directory: str, **changes) -> search.SearchRequest:
-    return search.SearchRequest(run=run_file.load_tune_run(path), tuner=changes.pop("tuner", "random"),
-                                max_trials=2, folds=(1,), directory=directory, **changes)
+def request_for(path: str, directory: str, tuner: str = "random", max_trials: int = 2) -> search.SearchRequest:
+    return search.SearchRequest(run=run_file.load_tune_run(path), tuner=tuner, max_trials=max_trials,
+                                folds=(1,), directory=directory)
 
 
 def trial_history(directory: str, trial_id: str, fold: int = 1) -> list[dict]:
@@ -149,8 +150,7 @@ def test_another_search_in_the_same_folder_is_refused(resumed_search, strategy):
     other = request_for(request.run.run_file, request.directory, tuner="bayesian")
     with pytest.raises(search.SearchError, match="tuner: folder has 'random', now 'bayesian'"):
         search.run_search(other, strategy)
-    changed = search.SearchRequest(**{**request.__dict__, "run": run_file.load_tune_run(
-        request.run.run_file, ["model.dropout=0.2"])})
+    changed = dataclasses.replace(request, run=run_file.load_tune_run(request.run.run_file, ["model.dropout=0.2"]))
     with pytest.raises(search.SearchError, match="model.dropout: folder has 0.1, now 0.2"):
         search.run_search(changed, strategy)
     with open(os.path.join(request.directory, tuner_folder.SEARCH_NAME)) as f:
@@ -158,19 +158,29 @@ def test_another_search_in_the_same_folder_is_refused(resumed_search, strategy):
 
 
 @pytest.mark.slow
-def test_best_config_trains_with_the_train_command(resumed_search, tmp_path):
-    """`python -m mrpn_tf.train --config best.yaml` as it is; it reproduces the best trial."""
-    request, _, summary, _ = resumed_search
-    run_dir = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "-m", "mrpn_tf.train", "--config", summary["best_config"], f"train.run_dir={run_dir}"],
-        cwd=REPO, capture_output=True, text=True, timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert result.returncode == 0, result.stderr[-4000:]
-    with open(run_dir / "summary.json") as f:
-        assert json.load(f)["epochs_trained"] == 1
-    trained = history.read_history(str(run_dir / "history.csv"))
-    trial = trial_history(request.directory, summary["best_trial"])
-    assert [r[objective.OBJECTIVE] for r in trained] == pytest.approx([r[objective.OBJECTIVE] for r in trial])
+def test_command_line_search_then_train_of_its_best_config_reproduces_the_best_trial(prepared_dir, tmp_path):
+    """`python -m mrpn_tf.tune ... --best-name tuned`, then `python -m mrpn_tf.train --config
+    pipelines/tuned.yaml` as it is: with train.deterministic the run repeats the best trial."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    run_path = write_run_file(tmp_path, prepared_dir)
+    tune = subprocess.run(
+        [sys.executable, "-m", "mrpn_tf.tune", "--config", run_path, "--max-trials", "2",
+         "--best-name", "tuned", "train.deterministic=true"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
+    assert tune.returncode == 0, tune.stderr[-4000:]
+    directory = tmp_path / tuner_folder.RUNS_ROOT / "tune_run-random"
+    copy = tmp_path / "pipelines" / "tuned.yaml"
+    assert copy.read_text() == (directory / tuner_folder.BEST_NAME).read_text()
+    train = subprocess.run(
+        [sys.executable, "-m", "mrpn_tf.train", "--config", "pipelines/tuned.yaml", "train.run_dir=run"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
+    assert train.returncode == 0, train.stderr[-4000:]
+    trials = {t: json.loads((directory / f"trial_{t}" / "trial.json").read_text()) for t in ("0", "1")}
+    best_id = max(trials, key=lambda t: (trials[t]["score"], -int(t)))
+    trained = history.read_history(str(tmp_path / "run" / "history.csv"))
+    trial = trial_history(str(directory), best_id)
+    for name in (objective.OBJECTIVE, objective.VAL_LOSS):
+        assert [r[name] for r in trained] == pytest.approx([r[name] for r in trial], rel=1e-5), name
 
 
 @pytest.mark.slow
@@ -181,3 +191,28 @@ def test_search_killed_inside_a_trial_resumes_the_trial(prepared_dir, strategy, 
     assert f"resuming {os.path.join(request.directory, 'trial_0', 'fold1')} after epoch 1" in output
     assert [r["epoch"] for r in trial_history(request.directory, "0")] == [0.0, 1.0]
     assert (summary["trials"], summary["completed"]) == (2, 2)
+
+
+@pytest.mark.slow
+def test_hyperband_search_caps_trials_and_records_budgets(prepared_dir, strategy, tmp_path):
+    request = request_for(write_run_file(tmp_path, prepared_dir, epochs=2), str(tmp_path / "hb"),
+                          tuner="hyperband")
+    summary = search.run_search(request, strategy)
+    assert (summary["trials"], summary["completed"]) == (2, 2)
+    with open(summary["results"]) as f:
+        assert "| tuner/epochs | status |" in f.read()
+    for trial_id in ("0", "1"):
+        with open(os.path.join(request.directory, f"trial_{trial_id}", "trial.json")) as f:
+            budget = json.load(f)["hyperparameters"]["values"]["tuner/epochs"]
+        assert len(trial_history(request.directory, trial_id)) == budget
+
+
+@pytest.mark.slow
+def test_k_fold_objective_is_the_mean_over_folds(prepared_dir, strategy, tmp_path):
+    request = dataclasses.replace(
+        request_for(write_run_file(tmp_path, prepared_dir), str(tmp_path / "kfold"), max_trials=1), folds=(1, 2))
+    summary = search.run_search(request, strategy)
+    curves = [trial_history(request.directory, "0", fold) for fold in (1, 2)]
+    assert summary["best_objective"] == pytest.approx(objective.best_epoch_metrics(curves)[objective.OBJECTIVE])
+    best = run_files.load_run_config([summary["best_config"]])
+    assert best.data.fold == 1  # the base config's fold: a train run of it is one fold
