@@ -97,28 +97,37 @@ def in_memory(dataset: tf.data.Dataset) -> tuple[tf.data.Dataset, int]:
     return functools.reduce(lambda a, b: a.concatenate(b), batches), len(batches)
 
 
-def timed_fit(model: keras.Model, dataset: tf.data.Dataset, steps: int, epochs: int) -> float:
-    """Seconds per epoch of `fit` over `steps` steps of a repeated dataset, after a warm-up epoch.
+def epoch_seconds(model: keras.Model, dataset: tf.data.Dataset, steps: int) -> float:
+    """Seconds of one `fit` epoch of `steps` steps over a repeated dataset.
 
-    Both inputs run the same number of steps (`steps_per_epoch` on a repeated dataset: Keras
-    adds an empty step at the end of a dataset of unknown size).
+    Both inputs run the same number of steps (`steps_per_epoch`: Keras adds an empty step at
+    the end of a dataset of unknown size).
     """
-    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
     start = time.perf_counter()
-    model.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0)
-    return (time.perf_counter() - start) / epochs
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
+    return time.perf_counter() - start
 
 
 def fit_real_vs_memory(epochs: int) -> dict:
-    """`fit` seconds per epoch of the tiny config: real pipeline vs the same batches in memory."""
+    """`fit` seconds per epoch of the tiny config: real pipeline vs the same batches in memory.
+
+    Epochs of the two alternate, after one warm-up epoch each (tracing, cache filling), and
+    the medians are compared, so that a change in the machine's load hits both alike.
+    """
     config = config_lib.tiny()
     demo_run.ensure_demo_data(config)
     keys = (list(features.INPUT_KEYS), list(features.HEAD_KEYS))
     real = input_data.model_dataset(config, dataset_builder.TRAIN, *keys)
     memory, steps = in_memory(real)
+    inputs = {"real": real.repeat(), "memory": memory.repeat().prefetch(2)}
     model = trainer.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
-    real_s = timed_fit(model, real.repeat(), steps, epochs)
-    memory_s = timed_fit(model, memory.repeat().prefetch(2), steps, epochs)
+    times = {name: [] for name in inputs}
+    for epoch in range(epochs + 1):
+        for name, dataset in inputs.items():
+            seconds = epoch_seconds(model, dataset, steps)
+            if epoch:
+                times[name].append(seconds)
+    real_s, memory_s = float(np.median(times["real"])), float(np.median(times["memory"]))
     return {"real_s_per_epoch": real_s, "memory_s_per_epoch": memory_s,
             "overhead": real_s / memory_s - 1.0}
 
@@ -134,8 +143,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--default-batch", type=int, default=2, help="clips per step, default config")
     parser.add_argument("--clip-s", type=float, default=2.5, help="clip length of the step benchmark")
-    parser.add_argument("--fit-epochs", type=int, default=3)
+    parser.add_argument("--fit-epochs", type=int, default=5, help="timed epochs of each input")
     parser.add_argument("--skip-fit", action="store_true")
+    parser.add_argument("--skip-steps", action="store_true", help="only the fit comparison")
     args = parser.parse_args()
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
           f"GPUs: {[d.name for d in tf.config.list_physical_devices('GPU')] or 'none'}, "
@@ -149,7 +159,7 @@ def main() -> None:
         fast = config_lib.Config()
         fast.train.mixed_precision = fast.train.xla = True
         variants.append(("default, mixed precision+XLA", fast, config_lib.Config().train.batch_size))
-    for name, config, batch in variants:
+    for name, config, batch in [] if args.skip_steps else variants:
         _print_step(name, step_speed(config, batch, args.clip_s, args.steps), reference)
     if not args.skip_fit:
         accelerator.apply_switches(config_lib.tiny().train)
