@@ -100,8 +100,19 @@ class Hyperparameter:
         return ALIASES[self.name].key if self.name in ALIASES else self.name
 
     def config_value(self, value: Any) -> Any:
-        """The config value for a hyperparameter value (through the alias, if any)."""
-        return ALIASES[self.name].values[value] if self.name in ALIASES else value
+        """The config value for a hyperparameter value (through the alias, if any).
+
+        Raises:
+          ConfigError: a value the alias does not define.
+        """
+        if self.name not in ALIASES:
+            return value
+        alias = ALIASES[self.name]
+        # Types must match too: 1 == True in Python, but a choice of 1 is not `boolean`.
+        if not any(type(key) is type(value) and key == value for key in alias.values):
+            raise overrides.ConfigError(f"{self.name} takes {' or '.join(map(repr, alias.values))} "
+                                        f"(write it as `boolean`), got {value!r}")
+        return alias.values[value]
 
     def declare(self, hp: Any) -> Any:
         """Registers this entry on a `keras_tuner.HyperParameters` and returns its value."""

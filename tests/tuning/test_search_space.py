@@ -102,6 +102,7 @@ def test_malformed_spaces_are_refused(tree, message):
     ({"data.pairing_prob": {"float": [0.0, 1.5]}}, "data.pairing_prob=1.5 does not fit"),
     ({"model.scoring_units": {"float": [64, 512]}}, "model.scoring_units expects int"),
     ({"model.dropout": "boolean"}, "model.dropout expects float"),
+    ({"model.residual_perceptron": {"choice": [1, 0]}}, "takes True or False"),
 ])
 def test_names_and_values_are_checked_against_the_config(tree, message):
     space = search_space.parse_space(tree)
