@@ -153,7 +153,10 @@ def write_tflite(
         _representative(config, spec, by_signature) if tflite_export.INT8_FULL in variants else None
     )
     paths = {}
-    for variant, content in tflite_export.convert(models, specs, variants, representative).items():
+    converted = tflite_export.convert(
+        models, specs, variants, representative, config.export.int8_float_layers
+    )
+    for variant, content in converted.items():
         tflite_export.check_builtin_only(content)
         paths[variant] = tflite_path(folder, name, variant)
         with open(paths[variant], "wb") as f:

@@ -20,9 +20,10 @@ proper named signatures.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import warnings
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -116,6 +117,7 @@ def convert(
     specs: dict[str, dict[str, tf.TensorSpec]],
     variants: Iterable[str],
     representative: Optional[RepresentativeDataset] = None,
+    float_layers: Sequence[str] = (),
 ) -> dict[str, bytes]:
     """Converts the window models to each TFLite variant.
 
@@ -124,16 +126,71 @@ def convert(
       specs: signature name -> static feature input specs.
       variants: names from VARIANTS.
       representative: calibration data (needed when INT8_FULL is asked for).
+      float_layers: layer names whose ops stay float in INT8_FULL (`export.int8_float_layers`).
 
     Returns:
       Variant -> flatbuffer bytes.
     """
     with tempfile.TemporaryDirectory(prefix="mrpn_frozen_") as frozen_dir:
         save_frozen(models, specs, frozen_dir)
-        return {
-            variant: _quiet_convert(converter_for(frozen_dir, variant, representative))
-            for variant in variants
-        }
+        converted = {}
+        for variant in variants:
+            converter = converter_for(frozen_dir, variant, representative)
+            nodes = []
+            if variant == INT8_FULL and float_layers:
+                float_model = converted.get(FP32) or _quiet_convert(converter_for(frozen_dir, FP32))
+                nodes = float_nodes(float_model, float_layers)
+            if nodes:
+                converted[variant] = _int8_except(converter, representative, nodes)
+            else:
+                converted[variant] = _quiet_convert(converter)
+        return converted
+
+
+def float_nodes(content: bytes, layers: Sequence[str]) -> list[str]:
+    """Output tensor names of the ops, in every signature, that belong to the given layers.
+
+    Args:
+      content: a float flatbuffer of the window model.
+      layers: prefixes of Keras layer names ("a_resnet18_stem" covers a_resnet18_stem_conv,
+        _bn, _relu, _pool); an op belongs to a layer when its tensor name holds the layer's
+        scope "/<layer name>_<n>/", as Keras names ops.
+
+    Returns:
+      The tensor names, sorted.
+    """
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    scopes = re.compile("|".join(rf"(^|/){re.escape(layer)}[^/;]*/" for layer in layers))
+    names = set()
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            for index in op.outputs:
+                name = subgraph.tensors[index].name
+                name = name.decode() if isinstance(name, bytes) else name
+                if scopes.search(name):
+                    names.add(name)
+    return sorted(names)
+
+
+def _int8_except(
+    converter: tf.lite.TFLiteConverter, representative: RepresentativeDataset, nodes: Sequence[str]
+) -> bytes:
+    """Full-integer conversion with the ops producing `nodes` left in float.
+
+    TFLite's selective quantization (QuantizationDebugger's denylist): the converter
+    calibrates, then quantizes every op but the denylisted ones, with QUANTIZE / DEQUANTIZE
+    around them; float builtin kernels run those, so the file stays builtin-only.
+    """
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS,
+    ]
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(nodes))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated")
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=representative, debug_options=options
+        )
+        return debugger.get_nondebug_quantized_model()
 
 
 def _quiet_convert(converter: tf.lite.TFLiteConverter) -> bytes:
