@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mrpn_tf import train
 from mrpn_tf.config import overrides
 from mrpn_tf.tuning import run_file
 from mrpn_tf.tuning import search_space
@@ -31,7 +32,8 @@ def _folds(text: str) -> tuple[int, ...]:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mrpn_tf.tune", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="run file with an optional tune: section; none = the demo")
+    parser.add_argument("--config", help="run file with an optional tune: section; none = the demo's "
+                        "run file (pipelines/demo.yaml, as for train) and the default space")
     # Checked against tuner_factory.TUNERS after the space: that module loads TensorFlow.
     parser.add_argument("--tuner", default="random", help="random (default), bayesian or hyperband")
     parser.add_argument("--max-trials", type=int, default=10, help="most trials, counting earlier runs")
@@ -47,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        run = run_file.load_tune_run(args.config, args.overrides)
+        run = run_file.load_tune_run(args.config or train.DEMO_RUN_FILE, args.overrides)
     except (overrides.ConfigError, search_space.SearchSpaceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
