@@ -10,7 +10,6 @@ import pytest
 
 from mrpn_tf import predict as predict_cli
 from mrpn_tf.data import clip_preparation
-from mrpn_tf.data import features
 from mrpn_tf.export import clip_loader
 from mrpn_tf.export import predictor as predictor_lib
 from mrpn_tf.export import signature_keys as keys
