@@ -92,6 +92,7 @@ def test_pretrain_faces_weights_load_into_the_video_branch(tmp_path, capsys):
     assert any(not np.array_equal(a, b) for a, b in zip(loaded, untrained))
 
 
+@pytest.mark.slow
 def test_pretrain_speakers_weights_load_into_the_audio_branch(tmp_path, speaker_root):
     out = str(tmp_path / "speakers.weights.h5")
     code = pretrain.main(["speakers", "--root", speaker_root, "--out", out, "--config",

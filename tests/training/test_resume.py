@@ -32,6 +32,10 @@ def _history(run_dir):
         return list(csv.DictReader(f))
 
 
+# Three training runs in a subprocess: minutes on 2 cores.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def runs(prepared_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("resume")
