@@ -23,6 +23,10 @@ def _free_ports(count):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Keras 3.15 reduces a step's scalar logs under MultiWorkerMirroredStrategy with "
+    "strategy.reduce('MEAN', v, axis=0), which fails on 0-d tensors ('Invalid reduction "
+    "dimension 0 for input with 0 dimensions'); strict, so the test flags the fix"))
 def test_two_workers_train_one_epoch(prepared_dir, tmp_path):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     run_dir = tmp_path / "run"
