@@ -165,6 +165,28 @@ def test_keras_save_and_safe_load_give_identical_outputs(
         np.testing.assert_array_equal(value, expected[key])
 
 
+def _batch_norms(layer):
+    if isinstance(layer, keras.layers.BatchNormalization):
+        yield layer
+    for child in getattr(layer, "_layers", None) or getattr(layer, "layers", []):
+        yield from _batch_norms(child)
+    for attribute in vars(layer).values():
+        if isinstance(attribute, keras.layers.Layer) and attribute is not layer:
+            yield from _batch_norms(attribute)
+
+
+def test_every_batch_norm_uses_the_torchvision_momentum_after_a_save(tiny_config, tmp_path):
+    path = str(tmp_path / "model.keras")
+    networks.build_model(tiny_config, num_classes=8).save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    norms = {id(n): n for n in _batch_norms(loaded)}.values()
+    feature_norms = [n for n in norms if isinstance(n, networks.feature_norm.FeatureNorm)]
+    # Extractor BatchNorms (2 x 20) and the FeatureNorms of eqs. 2-9 all present ...
+    assert len(norms) - len(feature_norms) == 40 and len(feature_norms) >= 5
+    # ... and none with Keras's 0.99, which a short run would validate on unsettled averages.
+    assert {n.momentum for n in norms} == {resnet18.BN_MOMENTUM}
+
+
 def test_extractor_weights_are_loaded_from_the_config(tiny_config, tmp_path):
     pretrained = resnet18.resnet18((48, 48, 3), tiny_config.model.width_multiplier)
     path = str(tmp_path / "faces.weights.h5")
