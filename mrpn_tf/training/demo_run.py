@@ -41,8 +41,13 @@ def needs_demo_data(config: config_lib.Config) -> bool:
 
 
 def prepared_dir_for(config: config_lib.Config) -> str:
-    """The cached prepared folder for the run's prepare settings (frame rate, crop, ...)."""
-    settings = json.dumps(prepare_job.settings(config, DEMO), sort_keys=True)
+    """The cached prepared folder for the run's prepare settings (frame rate, crop, ...).
+
+    The generator version is part of the key: clips made by another version of the demo
+    generator are regenerated in place, and their old shards must not be read for them.
+    """
+    wanted = {**prepare_job.settings(config, DEMO), "generator": demo_set.GENERATOR_VERSION}
+    settings = json.dumps(wanted, sort_keys=True)
     digest = hashlib.sha256(settings.encode()).hexdigest()[:10]
     cache = os.path.dirname(demo.default_demo_dir())
     return os.path.join(cache, PREPARED_DIR, f"demo-{digest}")
