@@ -5,6 +5,8 @@
 
 Writes Table 1 (AM / VM / JM, NT and T, per actor pair) and Table 2 / 3 (N0 / N1 / N2 per
 fold) as Markdown and CSV with mean ± std. Rerun the same command to resume after a stop.
+Folds whose validation actors have no clips in the data (a dataset folder with only some
+actors) are refused, naming the folds to ask for, before anything trains.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def main(argv=None) -> int:
     try:
         if demo_run.needs_demo_data(config):
             demo_run.ensure_demo_data(config)
+        crossval_runs.check_folds_have_clips(config, fold_ids)
         results = crossval_runs.run_all(config, runs, out, distribution)
     except (preflight.PreflightError, demo_run.DemoDataError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -23,6 +23,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.folds import folds
 from mrpn_tf.training import crossval_tables
+from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import summary as summary_lib
 from mrpn_tf.training import trainer
@@ -86,6 +87,36 @@ def plan_runs(networks: Sequence[str], fold_ids: Sequence[int], time_augment: bo
             modes = (False, True) if network in crossval_tables.TABLE1_NETWORKS else (time_augment,)
             runs += [RunSpec(network, mode, fold) for mode in modes]
     return runs
+
+
+def check_folds_have_clips(base: config_lib.Config, fold_ids: Sequence[int]) -> None:
+    """Refuses, before anything trains, folds whose validation actors have no clips in the data.
+
+    A dataset folder may hold only some actors (../shared has RAVDESS actors 1-20 of 24); their
+    folds would otherwise fail only when their turn comes, hours into the cross-validation.
+
+    Raises:
+      PreflightError: the folds without validation clips, their actors, and the folds to ask
+        for instead; or no readable prepared folder (preflight's message).
+    """
+    empty = []
+    for k in fold_ids:
+        config = copy.deepcopy(base)
+        config.data.fold = k
+        try:
+            if preflight.split_sizes(config).val_clips == 0:
+                empty.append(folds.fold(config.data.dataset, k))
+        except (ValueError, FileNotFoundError) as e:
+            raise preflight.PreflightError(str(e)) from e
+    if empty:
+        where = base.data.prepared_dir or base.data.root
+        actors = sorted(a for chosen in empty for a in chosen.val_actors)
+        usable = [str(k) for k in fold_ids if k not in {chosen.index for chosen in empty}]
+        hint = f"use --folds {','.join(usable)}" if usable else "no requested fold has clips"
+        raise preflight.PreflightError(
+            f"{base.data.dataset} folds {', '.join(f'{c.index} ({c.name})' for c in empty)} have no "
+            f"validation clips in {where}: actors {', '.join(map(str, actors))} are not in the "
+            f"data; {hint}")
 
 
 def run_config(base: config_lib.Config, spec: RunSpec, out_dir: str) -> config_lib.Config:

@@ -1,4 +1,5 @@
-"""Cross-validation: the paper's table layouts, and a run over 2 tiny folds that resumes."""
+"""Cross-validation: the paper's table layouts, folds without clips refused before training,
+and a run over 2 tiny folds that resumes."""
 
 import os
 import pathlib
@@ -6,8 +7,11 @@ import pathlib
 import pytest
 
 from mrpn_tf import crossval
+from mrpn_tf.config import config as config_lib
 from mrpn_tf.training import crossval_runs
 from mrpn_tf.training import crossval_tables
+from mrpn_tf.training import preflight
+from tests.training import conftest
 
 _TINY_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
 
@@ -48,6 +52,18 @@ def test_tables_in_the_paper_layout_with_mean_and_std():
     assert networks.name == "table3_networks"
     csv_lines = crossval_tables.to_csv(networks).splitlines()
     assert csv_lines == ["CREMAD,S1,S2,mean,std", "N0,97.50,90.30,93.90,5.09"]
+
+
+def test_folds_without_validation_clips_are_refused_before_training(tmp_path):
+    # Actors 7 and 8 absent, as RAVDESS actors 21-24 are from ../shared: fold 4 (A7,8) is empty.
+    clips = [clip for clip in conftest.TRAIN_CLIPS + conftest.VAL_CLIPS if clip[0] <= 6]
+    prepared = conftest.write_demo_prepared(tmp_path / "prepared", clips, config_lib.tiny())
+    config = conftest.training_config(prepared, str(tmp_path / "run"))
+    crossval_runs.check_folds_have_clips(config, [1, 2, 3])
+    with pytest.raises(preflight.PreflightError,
+                       match=r"folds 4 \(A7,8\) have no validation clips .*actors 7, 8 are not in "
+                             r"the data; use --folds 1,2,3"):
+        crossval_runs.check_folds_have_clips(config, [1, 2, 3, 4])
 
 
 @pytest.mark.slow
