@@ -1,0 +1,7 @@
+"""Experiments that put the paper's claims to a test and write their evidence under results/.
+
+  interference.py   cross-modal interference, made controllable (paper sections 2, 4.4-4.5):
+                    N0, N1, N2 on a demo set where one modality is fuzzy for some actors
+  ravdess_audio.py  the audio baseline AM on real RAVDESS speech next to the paper's Table 1
+  paper_tables.py   the published numbers those comparisons quote
+"""

@@ -1,0 +1,119 @@
+"""`python -m mrpn_tf.experiments.ravdess_audio`: our AM rows of Table 1 beside the paper's.
+
+    python -m mrpn_tf.prepare --dataset ravdess --root ../shared/data/ravdess/Audio_Speech_Actors_01-24 \
+        --out prepared/ravdess-audio-cpu --config pipelines/ravdess_am_cpu.yaml
+    python -m mrpn_tf.crossval --config pipelines/ravdess_am_cpu.yaml --folds 1,2,3,4,5,6,7,8,9,10 \
+        --networks AM --out runs/crossval-ravdess-am
+    python -m mrpn_tf.experiments.ravdess_audio --crossval runs/crossval-ravdess-am \
+        [--out results/ravdess_audio]
+
+Reads the Table 1 that crossval wrote (`<crossval>/table1_modalities.csv`: AM(NT) and AM(T)
+per actor pair) and writes `<out>/table1_am_vs_paper.md`: per actor pair the paper's row
+(paper_tables.py) above ours, and both rows' means over the pairs we have a number for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from typing import Optional, Sequence
+
+import numpy as np
+
+from mrpn_tf.experiments import paper_tables
+
+TABLE1_CSV = "table1_modalities.csv"  # crossval_tables.table1's file
+COMPARISON_MD = "table1_am_vs_paper.md"
+DEFAULT_OUT = os.path.join("results", "ravdess_audio")
+AM_ROWS = ("AM(NT)", "AM(T)")
+CHANCE = 100.0 / 8  # eight emotions
+MISSING = "–"
+MEAN = "mean (these pairs)"
+
+
+def read_table_csv(path: str) -> tuple[list[str], dict[str, list[Optional[float]]]]:
+    """A table CSV of crossval_tables.to_csv: (fold names, row label -> percent or None per fold).
+
+    Raises:
+      FileNotFoundError: no such file (crossval has not written Table 1 there).
+      ValueError: a file not in the crossval layout.
+    """
+    with open(path, newline="") as f:
+        lines = list(csv.reader(f))
+    if not lines or lines[0][-2:] != ["mean", "std"]:
+        raise ValueError(f"{path}: not a crossval table (header {lines[:1]})")
+    fold_names = lines[0][1:-2]
+    rows = {line[0]: [float(v) if v else None for v in line[1:1 + len(fold_names)]]
+            for line in lines[1:] if line}
+    return fold_names, rows
+
+
+def _mean(values: Sequence[Optional[float]]) -> Optional[float]:
+    present = [v for v in values if v is not None]
+    return float(np.mean(present)) if present else None
+
+
+def _cells(values: Sequence[Optional[float]]) -> list[str]:
+    return [MISSING if v is None else f"{v:.1f}%" for v in values]
+
+
+def comparison_markdown(fold_names: Sequence[str], ours: dict[str, list[Optional[float]]],
+                        source: str) -> str:
+    """The paper's AM rows above ours, for the actor pairs of our table.
+
+    Args:
+      fold_names: our table's actor pairs ("A1,2", ...), all in the paper's Table 1.
+      ours: row label -> our accuracy in percent (None: not run) per actor pair.
+      source: where our numbers come from (printed under the table).
+
+    Returns:
+      Markdown text.
+    """
+    header = ["RAVDESS audio"] + list(fold_names) + [MEAN]
+    lines = [f"**Table 1, AM rows: the paper vs this implementation (validation accuracy; "
+             f"chance {CHANCE:.1f}%)**", "", "| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    for row in AM_ROWS:
+        if row not in ours:
+            continue
+        paper = [paper_tables.table1_value(row, name) for name in fold_names]
+        # Both means over the pairs we have a number for: like with like.
+        have = [v is not None for v in ours[row]]
+        for label, values in ((f"{row} paper", paper), (f"{row} ours", ours[row])):
+            mean = _mean([v for v, kept in zip(values, have) if kept])
+            cells = _cells(values) + [MISSING if mean is None else f"{mean:.1f}%"]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", f"Paper: Chang & Skarbek 2021, Table 1. Ours: {source}."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Writes the comparison (module docstring); returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.experiments.ravdess_audio",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--crossval", required=True, help="the crossval --out folder")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="folder of the comparison table")
+    args = parser.parse_args(argv)
+    path = os.path.join(args.crossval, TABLE1_CSV)
+    try:
+        fold_names, ours = read_table_csv(path)
+        if not set(AM_ROWS) & set(ours):
+            raise ValueError(f"{path} has no AM rows; run crossval with --networks AM")
+        text = comparison_markdown(
+            fold_names, ours, f"{path} (run configs in {args.crossval}/fold*/AM-*/config.yaml)")
+    except (OSError, ValueError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+    target = os.path.join(args.out, COMPARISON_MD)
+    with open(target, "w") as f:
+        f.write(text)
+    print(text)
+    print(f"written: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The paper's Table 1 as transcribed, and our AM rows written beside it."""
+
+import os
+import pathlib
+
+import pytest
+
+from mrpn_tf.data.folds import folds
+from mrpn_tf.experiments import paper_tables
+from mrpn_tf.experiments import ravdess_audio
+from mrpn_tf.training import crossval_tables
+from mrpn_tf.training import run_files
+
+RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "ravdess_am_cpu.yaml")
+
+
+def test_table1_transcription():
+    assert paper_tables.TABLE1_FOLDS == tuple(f.name for f in folds.load_folds("ravdess"))
+    assert all(len(row) == 12 for row in paper_tables.TABLE1.values())
+    assert paper_tables.table1_value("AM(NT)", "A9,10") == 43.5  # the paper's weakest AM fold
+    assert paper_tables.table1_value("AM(T)", "A7,8") == 90.0
+    assert paper_tables.table1_value("JM(T)", "A23,24") == 84.2
+    with pytest.raises(KeyError, match="no actor pair"):
+        paper_tables.table1_value("AM(T)", "A25,26")
+
+
+def _crossval_folder(tmp_path):
+    """A crossval folder holding the Table 1 CSV of AM on folds 1 and 2, AM(T) of fold 2 missing."""
+    summary = lambda a: {"val": {"a": {"accuracy": a}}}  # noqa: E731
+    results = {("AM", False, 1): summary(0.40625), ("AM", False, 2): summary(0.5),
+               ("AM", True, 1): summary(0.4375)}
+    table = crossval_tables.table1(results, "ravdess", [1, 2], ["A1,2", "A3,4"], ["AM"])
+    folder = tmp_path / "cv"
+    crossval_tables.write_tables(str(folder), [table])
+    return str(folder)
+
+
+def test_comparison_puts_paper_rows_above_ours(tmp_path, capsys):
+    out = str(tmp_path / "results")
+    assert ravdess_audio.main(["--crossval", _crossval_folder(tmp_path), "--out", out]) == 0
+    with open(os.path.join(out, ravdess_audio.COMPARISON_MD)) as f:
+        lines = f.read().splitlines()
+    assert lines[2] == "| RAVDESS audio | A1,2 | A3,4 | mean (these pairs) |"
+    assert lines[4:8] == ["| AM(NT) paper | 70.8% | 55.0% | 62.9% |",
+                          "| AM(NT) ours | 40.6% | 50.0% | 45.3% |",
+                          "| AM(T) paper | 71.6% | 77.5% | 71.6% |",
+                          "| AM(T) ours | 43.8% | – | 43.8% |"]
+    assert "chance 12.5%" in lines[0]
+
+
+def test_a_folder_without_table1_is_an_error(tmp_path, capsys):
+    assert ravdess_audio.main(["--crossval", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    assert "table1_modalities.csv" in capsys.readouterr().err
+
+
+def test_the_cpu_run_file_is_audio_am_with_a_valid_segment_grid():
+    config = run_files.load_run_config([RUN_FILE])
+    assert (config.data.dataset, config.data.modality, config.model.network) == ("ravdess", "audio", "AM")
+    assert config.export.on_train_end is False
+    # The spectrogram code needs the segment hop to be a whole number of STFT hops.
+    hop_samples = round(config.audio.hop_s * config.audio.sample_rate)
+    assert hop_samples % config.audio.frame_step == 0
