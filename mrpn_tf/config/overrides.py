@@ -180,6 +180,13 @@ def validate(config: config_lib.Config) -> None:
             f"audio.frames_per_segment={a.frames_per_segment} but a {a.segment_s}-s segment at "
             f"{a.sample_rate} Hz with hop {a.frame_step} gives {expected_frames} frames"
         )
+    hop_samples = a.hop_s * a.sample_rate
+    if abs(hop_samples - round(hop_samples)) > 1e-6 or round(hop_samples) % a.frame_step:
+        # Segments are cut from one STFT of the whole clip (spectrogram_segments.py).
+        raise ConfigError(
+            f"audio.hop_s={a.hop_s} is {hop_samples:g} samples at {a.sample_rate} Hz, not a "
+            f"multiple of the STFT hop audio.frame_step={a.frame_step}"
+        )
     choices = {
         "data.dataset": (config.data.dataset, ("ravdess", "cremad", "demo")),
         "data.source": (config.data.source, ("tfrecord", "videos")),

@@ -78,6 +78,14 @@ def test_invalid_choice_and_inconsistent_audio_rejected():
         load_config(overrides=["audio.frame_step=128"])
 
 
+def test_segment_hop_off_the_stft_grid_is_rejected_at_load():
+    with pytest.raises(ConfigError, match=r"audio.hop_s=0.5 is 8000 samples .* audio.frame_step=128"):
+        load_config(overrides=["audio.hop_s=0.5", "audio.frame_step=128",
+                               "audio.frames_per_segment=125"])
+    assert load_config(overrides=["audio.hop_s=0.4", "audio.frame_step=128",
+                                  "audio.frames_per_segment=125"]).audio.hop_s == 0.4
+
+
 def test_saved_resolved_config_reloads_equal(tmp_path):
     c = load_config(overrides=["model.network=N1", "export.tflite_variants=fp32,int8_dynamic"])
     path = save_resolved(c, tmp_path)
