@@ -63,8 +63,9 @@ def face_cue(
       The FaceCue.
     """
     target = emotion_cues.face_cue(plan.face_emotion)
-    personal = emotion_cues.toward(actor.rest_face, target, actor.face_expressiveness)
-    return emotion_cues.jittered(personal, emotion_cues.FACE_SPREAD, rng)
+    amount = actor.face_expressiveness * emotion_cues.FACE_GAIN
+    personal = emotion_cues.toward(actor.rest_face, target, amount)
+    return emotion_cues.jittered(personal, emotion_cues.FACE_SPREAD, rng, emotion_cues.CLIP_NOISE)
 
 
 def voice_cue(
@@ -82,8 +83,9 @@ def voice_cue(
     """
     neutral = emotion_cues.voice_cue("neutral")
     target = emotion_cues.voice_cue(plan.voice_emotion)
-    personal = emotion_cues.toward(neutral, target, actor.voice_expressiveness)
-    return emotion_cues.jittered(personal, emotion_cues.VOICE_SPREAD, rng)
+    amount = actor.voice_expressiveness * emotion_cues.VOICE_GAIN
+    personal = emotion_cues.toward(neutral, target, amount)
+    return emotion_cues.jittered(personal, emotion_cues.VOICE_SPREAD, rng, emotion_cues.CLIP_NOISE)
 
 
 def clip_cues(plan: clip_plan.ClipPlan) -> tuple[emotion_cues.FaceCue, emotion_cues.VoiceCue]:
