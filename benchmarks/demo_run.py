@@ -6,7 +6,8 @@ Runs `python -m mrpn_tf.train` with no run file (synthesize the demo set, prepar
 the tiny config on demo fold 1, evaluate on the held-out actors 1 and 2, export) in a temp
 working folder, with a fresh `MRPN_CACHE` unless `--cache` names one (a warm cache skips
 synthesis and prepare). Target (issue): <= 10 minutes on 2 cores, >= 90 % on the va head.
-Prints the wall time, the summary table and the per-epoch validation accuracy.
+Prints the wall time, the summary table and the per-epoch validation accuracy. `--keep DIR`
+keeps the run folder and its export (e.g. for `benchmarks/inference.py --run`).
 """
 
 from __future__ import annotations
@@ -43,9 +44,15 @@ def run_demo(cache: str, workdir: str, overrides: list[str]) -> tuple[float, str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", help="MRPN_CACHE to use (default: a fresh temp folder)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="work in DIR and keep it (run folder, savedmodels/, and the cache unless "
+                             "--cache names one), e.g. for benchmarks/inference.py --run")
     parser.add_argument("overrides", nargs="*", help="section.key=value overrides for the demo")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = os.path.abspath(args.keep) if args.keep else scratch
         cache = args.cache or os.path.join(tmp, "cache")
         warm = os.path.isdir(os.path.join(cache, "demo"))
         load = os.getloadavg()[0]

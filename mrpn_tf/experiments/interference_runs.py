@@ -66,12 +66,12 @@ class RunSpec:
 
 
 def plan_runs(qs: Sequence[float], networks: Sequence[str], seeds: Sequence[int]) -> list[RunSpec]:
-    """Every run, q by q, then seed by seed, the networks side by side.
+    """Every run, seed by seed, then q by q, the networks side by side.
 
-    The networks are innermost so that an experiment stopped early has, for each q and seed
-    done, all networks: its partial table still compares like with like.
+    An experiment stopped early then has, for every seed done, every q and every network: its
+    partial table and plot already span the whole q axis and compare like with like.
     """
-    return [RunSpec(q, network, seed) for q in qs for seed in seeds for network in networks]
+    return [RunSpec(q, network, seed) for seed in seeds for q in qs for network in networks]
 
 
 def run_config(

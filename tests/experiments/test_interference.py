@@ -81,9 +81,10 @@ def test_the_run_file_gives_every_network_one_steady_budget():
 def test_plan_interleaves_networks_and_names_folders():
     runs = interference_runs.plan_runs([0.0, 0.5], ["N0", "N2"], [1, 2])
     assert len(runs) == 8
+    # Seed by seed: a stopped experiment has every q and network for each seed it finished.
     assert [(r.q, r.network, r.seed) for r in runs[:4]] == [
-        (0.0, "N0", 1), (0.0, "N2", 1), (0.0, "N0", 2), (0.0, "N2", 2)]
-    assert runs[4].folder == os.path.join("runs", "q0.5", "N0", "seed1")
+        (0.0, "N0", 1), (0.0, "N2", 1), (0.5, "N0", 1), (0.5, "N2", 1)]
+    assert runs[4].folder == os.path.join("runs", "q0", "N0", "seed2")
     assert interference_runs.q_name(0.25) == "q0.25" and interference_runs.q_name(1.0) == "q1"
 
 
