@@ -293,5 +293,6 @@ def test_default_set_is_detectable_and_separable_per_modality(tmp_path, face_mod
     audio = _held_out_accuracy(np.stack([r[2] for r in rows]), labels, actors)
     video = _held_out_accuracy(np.stack([r[3] for r in rows]), labels, actors)
     print(f"held-out actors 7-8: audio {audio:.3f}, video {video:.3f}")
-    # Measured 0.88 / 0.81 (seed 0); chance is 0.125: well above chance, and not trivial.
+    # Measured 0.98 / 0.98 (seed 0, generator 3: caricatured cues; 0.88 / 0.81 at generator 2).
+    # Chance is 0.125. Hand features see it easily; the tiny CNN from scratch needs ~8 epochs.
     assert audio >= 0.65 and video >= 0.65
