@@ -205,6 +205,21 @@ def test_scan_is_deterministic_and_demo_keeps_its_name(ravdess_tree):
     assert {c.dataset for c in first[0]} == {"demo"}
 
 
+def test_demo_manifest_is_not_reported_as_a_skipped_file(ravdess_tree):
+    from mrpn_tf.data.demo import demo_set
+
+    assert ravdess.DEMO_MANIFEST == demo_set.MANIFEST_NAME
+    touch(ravdess_tree / demo_set.MANIFEST_NAME)
+    touch(ravdess_tree / "Actor_01" / demo_set.MANIFEST_NAME)  # not the generator's: reported
+    clips, skipped = datasets.scan_dataset("demo", str(ravdess_tree))
+    paths = {os.path.relpath(path, ravdess_tree) for path, _ in skipped}
+    assert demo_set.MANIFEST_NAME not in paths
+    assert os.path.join("Actor_01", demo_set.MANIFEST_NAME) in paths
+    # A real RAVDESS folder keeps reporting a stray demo.json.
+    _, skipped = datasets.scan_dataset("ravdess", str(ravdess_tree))
+    assert demo_set.MANIFEST_NAME in {os.path.relpath(path, ravdess_tree) for path, _ in skipped}
+
+
 def test_scan_errors_name_the_folder(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(FileNotFoundError, match=str(missing)):

@@ -161,6 +161,11 @@ def _classify(path: str, modality: str) -> tuple[RavdessName | None, str | None]
     return (None, reason) if reason else (name, None)
 
 
+# The demo generator's manifest at the top of its folder (mrpn_tf.data.demo.demo_set; not
+# imported: the demo package draws faces and voices, which a dataset scan does not need).
+DEMO_MANIFEST = "demo.json"
+
+
 def scan(
     root: str, modality: str = manifest.AV, dataset: str = manifest.RAVDESS
 ) -> tuple[list[manifest.ClipInfo], list[manifest.Skipped]]:
@@ -184,6 +189,10 @@ def scan(
     root = manifest.require_folder(root)
     clips, skipped, first_path = [], [], {}
     for path in manifest.walk_files(root):
+        if dataset == manifest.DEMO and os.path.dirname(path) == root and (
+            os.path.basename(path) == DEMO_MANIFEST
+        ):
+            continue  # the generator's own manifest, not a clip that was left out
         name, reason = _classify(path, modality)
         clip_id = manifest.clip_id_of(path)
         if name is not None and clip_id in first_path:
