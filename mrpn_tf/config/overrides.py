@@ -122,6 +122,29 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
 
 
+def read_run_tree(path: str | os.PathLike, what: str = "run file") -> dict[str, Any]:
+    """The sections of a YAML run (or override) file, as a dict.
+
+    Raises:
+      ConfigError: the file cannot be read or parsed, or is not a mapping (the message names
+        the file as `what`).
+    """
+    try:
+        with open(path) as f:
+            tree = yaml.safe_load(f) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: cannot read {what}: {e}") from e
+    if not isinstance(tree, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(tree).__name__}")
+    return dict(tree)
+
+
+def apply_tree(config: config_lib.Config, tree: Mapping[str, Any], source: str) -> None:
+    """Sets every leaf `section: {key: value}` of `tree` on `config` (typed, unknown keys refused)."""
+    for key, value in _flatten(tree, source).items():
+        set_value(config, key, value, source=source)
+
+
 def load_config(
     run_file: str | os.PathLike | None = None,
     overrides: Iterable[str] = (),
@@ -146,18 +169,10 @@ def load_config(
     """
     tree: dict[str, Any] = {}
     if run_file is not None:
-        try:
-            with open(run_file) as f:
-                tree = yaml.safe_load(f) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"{run_file}: cannot read run file: {e}") from e
-        if not isinstance(tree, Mapping):
-            raise ConfigError(f"{run_file}: expected a mapping of sections, got {type(tree).__name__}")
         skipped = set(skip_sections)
-        tree = {name: value for name, value in tree.items() if name not in skipped}
+        tree = {k: v for k, v in read_run_tree(run_file).items() if k not in skipped}
     config = config_lib.variant(str(tree.pop("variant", None) or variant or "default"))
-    for key, value in _flatten(tree, str(run_file)).items():
-        set_value(config, key, value, source=str(run_file))
+    apply_tree(config, tree, str(run_file))
     for text in overrides:
         key, value = parse_override(text)
         set_value(config, key, value, source=f"override {text!r}")

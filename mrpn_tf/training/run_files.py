@@ -10,36 +10,17 @@ is applied in order, then the command-line overrides. Unknown keys are errors, a
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
-
-import yaml
+from typing import Sequence
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat = {}
-    for name, value in tree.items():
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{prefix}{name}."))
-        else:
-            flat[f"{prefix}{name}"] = value
-    return flat
-
-
 def _apply_override_file(config: config_lib.Config, path: str) -> None:
-    try:
-        with open(path) as f:
-            tree = yaml.safe_load(f) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise overrides.ConfigError(f"{path}: cannot read override file: {e}") from e
-    if not isinstance(tree, Mapping):
-        raise overrides.ConfigError(f"{path}: expected a mapping of sections")
+    tree = overrides.read_run_tree(path, what="override file")
     if "variant" in tree:
         raise overrides.ConfigError(f"{path}: only the first --config file may set the variant")
-    for key, value in _flatten(tree).items():
-        overrides.set_value(config, key, value, source=path)
+    overrides.apply_tree(config, tree, path)
 
 
 def load_run_config(

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Sequence
-
-import yaml
+from typing import Sequence
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
@@ -45,17 +43,6 @@ class TuneRun:
     run_file: str
 
 
-def _read_tree(run_file: str) -> dict[str, Any]:
-    try:
-        with open(run_file) as f:
-            tree = yaml.safe_load(f) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise overrides.ConfigError(f"{run_file}: cannot read run file: {e}") from e
-    if not isinstance(tree, dict):
-        raise overrides.ConfigError(f"{run_file}: expected a mapping of sections, got {type(tree).__name__}")
-    return tree
-
-
 def load_tune_run(run_file: str | os.PathLike | None, cli_overrides: Sequence[str] = ()) -> TuneRun:
     """Reads a tuning run file and checks its search space against its config.
 
@@ -71,7 +58,7 @@ def load_tune_run(run_file: str | os.PathLike | None, cli_overrides: Sequence[st
       SearchSpaceError: an empty or malformed space, a hyperparameter name that maps onto
         no config key, or a value the config refuses.
     """
-    tree = _read_tree(str(run_file)) if run_file is not None else {}
+    tree = overrides.read_run_tree(run_file) if run_file is not None else {}
     variant = str(tree.get("variant") or (DEMO_VARIANT if run_file is None else "default"))
     config = overrides.load_config(run_file, cli_overrides, variant=variant, skip_sections=(TUNE_SECTION,))
     if TUNE_SECTION in tree:
