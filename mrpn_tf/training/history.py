@@ -41,11 +41,15 @@ def best_epoch(rows: Sequence[dict[str, float]], monitor: str = MONITOR) -> int:
 
 
 def head_values(row: dict[str, float], heads: Sequence[str], prefix: str = "val_") -> dict:
-    """{head: {"accuracy", "loss"}} of one history row (validation columns by default)."""
-    return {
-        head: {
-            "accuracy": row.get(f"{prefix}{head}_accuracy", math.nan),
-            "loss": row.get(f"{prefix}{head}_loss", math.nan),
-        }
-        for head in heads
-    }
+    """{head: {"accuracy", "loss"}} of one history row (validation columns by default).
+
+    Keras names the columns of a model with one output without the output's name
+    (`val_accuracy`, `val_loss`: N0, AM, VM); the one head then reads those.
+    """
+    def value(head: str, metric: str) -> float:
+        named = row.get(f"{prefix}{head}_{metric}")
+        if named is None and len(heads) == 1:
+            named = row.get(f"{prefix}{metric}")
+        return math.nan if named is None else named
+
+    return {head: {"accuracy": value(head, "accuracy"), "loss": value(head, "loss")} for head in heads}

@@ -1,5 +1,6 @@
 """The small parts of a run: epoch sizes, evaluation padding, input replay, history, metrics."""
 
+import math
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -58,6 +59,14 @@ def test_best_epoch_is_one_based_lowest_val_loss(tmp_path):
     rows = history.read_history(str(path))
     assert history.best_epoch(rows) == 2
     assert history.head_values(rows[2], ["va"])["va"]["accuracy"] == 0.5
+
+
+def test_single_output_history_columns_are_read_for_its_head():
+    # N0 / AM / VM have one output: Keras logs val_accuracy, not val_va_accuracy.
+    row = {"epoch": 7, "val_accuracy": 0.3125, "val_loss": 1.57, "accuracy": 0.53}
+    assert history.head_values(row, ["va"]) == {"va": {"accuracy": 0.3125, "loss": 1.57}}
+    values = history.head_values(row, ["v", "va"])  # several heads: never the unnamed columns
+    assert all(math.isnan(values[h]["accuracy"]) for h in ("v", "va"))
 
 
 def test_head_metrics_and_class_report_golden():
