@@ -1,6 +1,7 @@
 """The small parts of a run: epoch sizes, evaluation padding, input replay, history, metrics."""
 
 import math
+
 import numpy as np
 import pytest
 import tensorflow as tf
