@@ -3,6 +3,9 @@
 import dataclasses
 import glob
 import os
+import subprocess
+import sys
+import time
 
 import av
 import cv2
@@ -296,3 +299,40 @@ def test_default_set_is_detectable_and_separable_per_modality(tmp_path, face_mod
     # Measured 0.98 / 0.98 (seed 0, generator 3: caricatured cues; 0.88 / 0.81 at generator 2).
     # Chance is 0.125. Hand features see it easily; the tiny CNN from scratch needs ~8 epochs.
     assert audio >= 0.65 and video >= 0.65
+
+
+_POOL_SCRIPT = """
+import concurrent.futures, multiprocessing, os, sys, time
+from mrpn_tf.data.demo import demo_set
+pool = concurrent.futures.ProcessPoolExecutor(
+    2, mp_context=multiprocessing.get_context("spawn"),
+    initializer=demo_set.exit_with_parent, initargs=(os.getpid(), 0.1))
+pids = {f.result() for f in [pool.submit(os.getpid) for _ in range(8)]}
+print(" ".join(map(str, sorted(pids))), flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_synthesis_workers_end_when_their_parent_is_killed():
+    # Workers block on a queue whose write end they hold: without exit_with_parent, a killed
+    # `python -m mrpn_tf.train` left them running forever.
+    parent = subprocess.Popen([sys.executable, "-c", _POOL_SCRIPT], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(p) for p in parent.stdout.readline().split()]
+        assert workers and all(_alive(p) for p in workers)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in workers)

@@ -23,6 +23,8 @@ import logging
 import multiprocessing
 import os
 import pathlib
+import threading
+import time
 from typing import Any, Optional, Sequence
 
 import av
@@ -257,11 +259,33 @@ def _generate(
         # copies in whatever state they are in.
         context = multiprocessing.get_context("spawn")
         processes = min(workers, len(plans))
-        with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            processes, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             jobs = [pool.submit(write_clip, plan, out_dir, media, codecs) for plan in plans]
             for job in concurrent.futures.as_completed(jobs):
                 job.result()
                 bar.update()
+
+
+def exit_with_parent(parent: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: the worker ends itself once `parent` (its creator) is gone.
+
+    A pool worker waits for work on a queue whose write end it holds too, so when the parent is
+    killed (SIGTERM, SIGKILL, the OOM killer) the worker would wait forever, orphaned. A
+    daemon thread watches for the worker being re-parented and exits the process.
+
+    Args:
+      parent: the pid of the process that created the pool (`os.getpid()` there).
+      poll_s: seconds between checks.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def write_clip(
