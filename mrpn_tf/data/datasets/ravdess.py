@@ -161,11 +161,6 @@ def _classify(path: str, modality: str) -> tuple[RavdessName | None, str | None]
     return (None, reason) if reason else (name, None)
 
 
-# The demo generator's manifest at the top of its folder (mrpn_tf.data.demo.demo_set; not
-# imported: the demo package draws faces and voices, which a dataset scan does not need).
-DEMO_MANIFEST = "demo.json"
-
-
 def scan(
     root: str, modality: str = manifest.AV, dataset: str = manifest.RAVDESS
 ) -> tuple[list[manifest.ClipInfo], list[manifest.Skipped]]:
@@ -190,7 +185,7 @@ def scan(
     clips, skipped, first_path = [], [], {}
     for path in manifest.walk_files(root):
         if dataset == manifest.DEMO and os.path.dirname(path) == root and (
-            os.path.basename(path) == DEMO_MANIFEST
+            os.path.basename(path) == manifest.DEMO_MANIFEST_NAME
         ):
             continue  # the generator's own manifest, not a clip that was left out
         name, reason = _classify(path, modality)

@@ -30,13 +30,14 @@ from typing import Any, Optional, Sequence
 import av
 import tqdm
 
+from mrpn_tf.data.datasets import manifest
 from mrpn_tf.data.demo import clip, clip_plan, emotion_cues
 from mrpn_tf.data.media import encode, model_store
 
 # Bump when a change to the generator changes the content of the clips: cached sets made by
 # another version are then regenerated.
 GENERATOR_VERSION = 3
-MANIFEST_NAME = "demo.json"
+MANIFEST_NAME = manifest.DEMO_MANIFEST_NAME
 # Preferred encoders first; the first one this PyAV build has is used.
 VIDEO_ENCODERS = ("libx264", "libopenh264", "mpeg4")
 AUDIO_ENCODERS = ("aac", "libmp3lame")
