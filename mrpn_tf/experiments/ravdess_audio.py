@@ -9,7 +9,8 @@
 
 Reads the Table 1 that crossval wrote (`<crossval>/table1_modalities.csv`: AM(NT) and AM(T)
 per actor pair) and writes `<out>/table1_am_vs_paper.md`: per actor pair the paper's row
-(paper_tables.py) above ours, and both rows' means over the pairs we have a number for.
+(paper_tables.py) above ours, and both rows' means over the pairs we have a number for; and
+`<out>/table1_am_vs_paper.png`, the same numbers as bars per actor pair.
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ import os
 import sys
 from typing import Optional, Sequence
 
+import matplotlib
 import numpy as np
 
-from mrpn_tf.experiments import paper_tables
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+from mrpn_tf.experiments import paper_tables  # noqa: E402
 
 TABLE1_CSV = "table1_modalities.csv"  # crossval_tables.table1's file
 COMPARISON_MD = "table1_am_vs_paper.md"
+COMPARISON_PNG = "table1_am_vs_paper.png"
 DEFAULT_OUT = os.path.join("results", "ravdess_audio")
 AM_ROWS = ("AM(NT)", "AM(T)")
 CHANCE = 100.0 / 8  # eight emotions
@@ -89,6 +96,45 @@ def comparison_markdown(fold_names: Sequence[str], ours: dict[str, list[Optional
     return "\n".join(lines) + "\n"
 
 
+def comparison_plot(fold_names: Sequence[str], ours: dict[str, list[Optional[float]]],
+                    path: str) -> str:
+    """Bars per actor pair: each AM row of the paper (pale) beside ours, and chance.
+
+    Args:
+      fold_names: our table's actor pairs.
+      ours: row label -> our accuracy in percent (None: not run) per actor pair.
+      path: PNG file to write.
+
+    Returns:
+      `path`.
+    """
+    rows = [row for row in AM_ROWS if row in ours]
+    bars = [(f"{row} paper", [paper_tables.table1_value(row, name) for name in fold_names], row, 0.35)
+            for row in rows]
+    bars += [(f"{row} ours", ours[row], row, 1.0) for row in rows]
+    bars.sort(key=lambda bar: (AM_ROWS.index(bar[2]), bar[3]))  # per row: paper, then ours
+    colors = {row: color for row, color in zip(AM_ROWS, ("tab:blue", "tab:orange"))}
+    width = 0.8 / len(bars)
+    x = np.arange(len(fold_names))
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(fold_names) + 2), 4.4))
+    for k, (label, values, row, alpha) in enumerate(bars):
+        have = [(i, v) for i, v in enumerate(values) if v is not None]
+        ax.bar([x[i] + (k - (len(bars) - 1) / 2) * width for i, _ in have], [v for _, v in have],
+               width, color=colors[row], alpha=alpha, label=label)
+    ax.axhline(CHANCE, color="gray", linestyle="--", linewidth=1, label=f"chance ({CHANCE:.1f}%)")
+    ax.set_xticks(x, list(fold_names))
+    ax.set_xlabel("validation actors (fold)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("RAVDESS audio only (AM): the paper's Table 1 and this implementation",
+                 fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Writes the comparison (module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m mrpn_tf.experiments.ravdess_audio",
@@ -112,6 +158,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f.write(text)
     print(text)
     print(f"written: {target}")
+    print(f"written: {comparison_plot(fold_names, ours, os.path.join(args.out, COMPARISON_PNG))}")
     return 0
 
 

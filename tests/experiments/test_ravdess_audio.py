@@ -46,6 +46,8 @@ def test_comparison_puts_paper_rows_above_ours(tmp_path, capsys):
                           "| AM(T) paper | 71.6% | 77.5% | 71.6% |",
                           "| AM(T) ours | 43.8% | – | 43.8% |"]
     assert "chance 12.5%" in lines[0]
+    with open(os.path.join(out, ravdess_audio.COMPARISON_PNG), "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_folder_without_table1_is_an_error(tmp_path, capsys):
