@@ -109,3 +109,19 @@ def test_evaluate_cli_refuses_a_folder_without_model(tmp_path, capsys):
 
     assert evaluate.main(["--run", str(tmp_path)]) == 1
     assert "is not a finished run folder" in capsys.readouterr().err
+
+
+def test_checkpoint_scored_with_recomputed_batchnorm_statistics(two_device_run):
+    from mrpn_tf.training import precise_bn
+
+    run_dir, _ = two_device_run
+    result = precise_bn.evaluate_checkpoint(run_dir, 1)
+    assert result["epoch"] == 1
+    # One pass over the 8 training clips, in batches of train.batch_size (one device here).
+    assert result["batches"] == 8 // overrides.load_config(run_dir.config_path).train.batch_size
+    assert set(result["val"]) == {"v", "a", "va"}
+    for head in ("v", "a", "va"):
+        assert round(3 * result["val"][head]["accuracy"], 6) in (0, 1, 2, 3)  # of 3 clips
+        assert result["val"][head]["loss"] > 0.0
+    with pytest.raises(FileNotFoundError, match="epoch 2"):
+        precise_bn.evaluate_checkpoint(run_dir, 2)
