@@ -29,6 +29,9 @@ Outputs under --out (rerun the same command to resume; finished runs are kept):
   data/q<q>/, prepared/q<q>/   the clips and shards of each q (interference_data.py)
   runs/q<q>/<network>/seed<k>/ one run folder each (interference_runs.py)
   results.csv, table.md, accuracy_vs_q.png (interference_report.py), rewritten after each run
+  accuracy_vs_q_precise_bn.png and the precise columns and tables: once every run has trained,
+      each run's last checkpoint is scored again with its BatchNorm statistics recomputed
+      (training/precise_bn.py; kept in the run folder's precise_bn.json)
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ DEFAULT_FUZZY_ACTORS = "3,4,5,6"  # module docstring
 RESULTS_CSV = "results.csv"
 TABLE_MD = "table.md"
 PLOT_PNG = "accuracy_vs_q.png"
+PRECISE_PLOT_PNG = "accuracy_vs_q_precise_bn.png"
 
 
 class ArgumentError(ValueError):
@@ -175,7 +179,7 @@ def write_report(
       config: the experiment's config (fold, budget, number of classes).
 
     Returns:
-      File name -> path.
+      File name -> path (the precise plot only once a run has a precise score).
     """
     chance = 1.0 / len(datasets.label_names(config.data.dataset))
     fold = folds.fold(config.data.dataset, config.data.fold)
@@ -192,6 +196,10 @@ def write_report(
     with open(paths[TABLE_MD], "w") as f:
         f.write(interference_report.report_markdown(rows, qs, networks, caption))
     interference_report.accuracy_plot(rows, qs, networks, paths[PLOT_PNG], chance, title)
+    if any(interference_report.PRECISE in row.accuracy for row in rows):
+        paths[PRECISE_PLOT_PNG] = interference_report.accuracy_plot(
+            rows, qs, networks, os.path.join(out, PRECISE_PLOT_PNG), chance,
+            f"{title}, BatchNorm statistics recomputed", interference_report.PRECISE)
     return paths
 
 
@@ -232,7 +240,7 @@ def run_experiment(
     # TensorFlow after the argument checks; the strategy before any other TF work.
     import keras
 
-    from mrpn_tf.training import demo_run, preflight, strategy, trainer
+    from mrpn_tf.training import demo_run, precise_bn, preflight, strategy, trainer
 
     distribution = strategy.build_strategy()
     runs = interference_runs.plan_runs(qs, networks, range(1, args.seeds + 1))
@@ -243,8 +251,14 @@ def run_experiment(
         keras.backend.clear_session()  # each run builds a new model; free the last one
         return summary
 
-    def report(results) -> None:
-        rows = [interference_report.row_from_summary(s.q, s.network, s.seed, summary)
+    def score(run_folder, epoch):
+        scored = precise_bn.evaluate_checkpoint(run_folder, epoch)
+        keras.backend.clear_session()
+        return scored
+
+    def report(results, precise=None) -> None:
+        precise = precise or {}
+        rows = [interference_report.row_from_summary(s.q, s.network, s.seed, summary, precise.get(s))
                 for s, summary in results.items()]
         write_report(args.out, rows, qs, networks, fuzzy, config)
 
@@ -254,10 +268,12 @@ def run_experiment(
             runs, args.out,
             lambda spec: interference_runs.run_config(config, spec, args.out, *data[spec.q]),
             train, on_result=report)
+        precise = interference_runs.score_precise_bn(
+            runs, args.out, results, score, on_result=lambda found: report(results, found))
     except (preflight.PreflightError, demo_run.DemoDataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    report(results)
+    report(results, precise)
     with open(os.path.join(args.out, TABLE_MD)) as f:
         print(f.read())
     print(f"results: {os.path.join(args.out, RESULTS_CSV)}, {os.path.join(args.out, PLOT_PNG)}")

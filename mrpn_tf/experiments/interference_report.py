@@ -1,16 +1,21 @@
 """The interference experiment's report: results.csv, table.md and accuracy_vs_q.png.
 
     results.csv        one row per finished run: q, network, seed, per head the validation
-                       accuracy of the last epoch and of the best epoch, epochs, wall time
+                       accuracy of the last epoch, of the best epoch and of the last epoch
+                       with recomputed BatchNorm statistics ("precise"), epochs, wall time
     table.md           per network and q: mean accuracy of the fusion head va over the seeds
-                       with its 95 % t-interval (confidence.py); then the side heads v and a
+                       with its 95 % t-interval (confidence.py); then the side heads v and a;
+                       then both again with recomputed BatchNorm statistics
     accuracy_vs_q.png  the first table as a plot: mean and interval per network against q,
-                       with the chance line
+                       with the chance line; accuracy_vs_q_precise_bn.png, the same with
+                       recomputed statistics
 
 The measured accuracy is the last epoch's, not the best epoch's: the best epoch is picked by
 the validation loss, which is computed on the very actors the experiment measures and which
 differs between networks (N0: L_va; N1, N2: L_v + L_a + L_va, paper eq. 5). Both are in
-results.csv. Pure functions of the summaries: no TensorFlow here.
+results.csv. Keras scores the last epoch with BatchNorm moving averages that lag the weights
+(training/precise_bn.py); the "precise" figures score the same weights with the statistics
+recomputed. Pure functions of the summaries: no TensorFlow here.
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from mrpn_tf.experiments import confidence  # noqa: E402
 HEADS = (features.VA, features.V, features.A)
 # The reported metric: the fusion head at the last epoch (module docstring).
 REPORTED = f"{features.VA}_final"
+# The same, with recomputed BatchNorm statistics (precise_bn.json).
+PRECISE = f"{features.VA}_precise"
 SIDE_NETWORKS = ("N1", "N2")  # the networks with side heads v and a (paper eqs. 8-9)
-CSV_COLUMNS = ("q", "network", "seed") + tuple(
-    f"{head}_{when}" for when in ("final", "best") for head in HEADS
-) + ("best_epoch", "epochs_trained", "wall_time_s", "run_dir")
+ACCURACY_COLUMNS = tuple(f"{head}_{when}" for when in ("final", "best", "precise") for head in HEADS)
+CSV_COLUMNS = ("q", "network", "seed") + ACCURACY_COLUMNS + (
+    "best_epoch", "epochs_trained", "wall_time_s", "run_dir")
 MISSING = "–"
 
 
@@ -47,8 +54,8 @@ class RunRow:
       q: the fuzzy probability of the run's data.
       network: "N0", "N1" or "N2".
       seed: the run's seed.
-      accuracy: "<head>_final" / "<head>_best" -> validation accuracy; heads the network
-        lacks (N0 has no v, a) are absent.
+      accuracy: "<head>_final" / "<head>_best" / "<head>_precise" -> validation accuracy;
+        heads the network lacks (N0 has no v, a), and precise figures not computed, are absent.
       best_epoch: 1-based epoch of model.keras.
       epochs_trained: epochs the run trained.
       wall_time_s: the run's wall time.
@@ -65,12 +72,18 @@ class RunRow:
     run_dir: str
 
 
-def row_from_summary(q: float, network: str, seed: int, summary: Mapping[str, Any]) -> RunRow:
-    """The results.csv row of one run's summary.json (summary.py)."""
+def row_from_summary(
+    q: float, network: str, seed: int, summary: Mapping[str, Any],
+    precise: Optional[Mapping[str, Any]] = None,
+) -> RunRow:
+    """The results.csv row of one run's summary.json (summary.py) and precise_bn.json, if any."""
     accuracy = {}
-    for when, key in (("final", "final_epoch"), ("best", "val")):
+    sources = [("final", summary["final_epoch"]), ("best", summary["val"])]
+    if precise is not None:
+        sources.append(("precise", precise["val"]))
+    for when, metrics in sources:
         for head in HEADS:
-            value = summary[key].get(head, {}).get("accuracy")
+            value = metrics.get(head, {}).get("accuracy")
             if value is not None and math.isfinite(value):
                 accuracy[f"{head}_{when}"] = float(value)
     return RunRow(q, network, seed, accuracy, int(summary["best_epoch"]),
@@ -85,7 +98,7 @@ def write_csv(rows: Sequence[RunRow], path: str) -> str:
         writer.writerow(CSV_COLUMNS)
         for row in rows:
             values = [f"{row.accuracy[c]:.4f}" if c in row.accuracy else ""
-                      for c in CSV_COLUMNS[3:9]]
+                      for c in ACCURACY_COLUMNS]
             writer.writerow([f"{row.q:g}", row.network, row.seed, *values, row.best_epoch,
                              row.epochs_trained, f"{row.wall_time_s:.1f}", row.run_dir])
     return path
@@ -139,15 +152,23 @@ def report_markdown(
     Returns:
       The Markdown text.
     """
-    fusion = [(network, network, REPORTED) for network in networks]
-    sides = [(f"{network} {head}", network, f"{head}_final")
-             for network in networks if network in SIDE_NETWORKS for head in (features.V, features.A)]
+    def lines(when: str, heads: Sequence[str]) -> list[tuple[str, str, str]]:
+        return [(network if head == features.VA else f"{network} {head}", network, f"{head}_{when}")
+                for head in heads for network in networks
+                if head == features.VA or network in SIDE_NETWORKS]
+
+    sides = lines("final", (features.V, features.A))
     text = [caption, "",
             f"**Clean-actor validation accuracy of the fusion head {features.VA} (last epoch): "
-            "mean over seeds [95 % t-interval]**", "", markdown_table(rows, qs, fusion)]
+            "mean over seeds [95 % t-interval]**", "",
+            markdown_table(rows, qs, lines("final", (features.VA,)))]
     if sides:
         text += ["**Side heads v (video) and a (audio) of the same runs, same clean actors**", "",
                  markdown_table(rows, qs, sides)]
+    if any(PRECISE in row.accuracy for row in rows):
+        text += ["**The same last-epoch weights with BatchNorm statistics recomputed on the "
+                 "training clips (training/precise_bn.py): fusion head, then side heads**", "",
+                 markdown_table(rows, qs, lines("precise", (features.VA, features.V, features.A)))]
     return "\n".join(text)
 
 
@@ -158,8 +179,9 @@ def accuracy_plot(
     path: str,
     chance: float,
     title: str,
+    metric: str = REPORTED,
 ) -> str:
-    """accuracy_vs_q.png: mean and 95 % interval of `REPORTED` per network against q.
+    """accuracy_vs_q.png: mean and 95 % interval of `metric` per network against q.
 
     Args:
       rows: the finished runs.
@@ -168,11 +190,12 @@ def accuracy_plot(
       path: PNG file to write.
       chance: the accuracy of a guess (1 / classes), drawn as a dashed line.
       title: the figure's title.
+      metric: the accuracy column plotted (`REPORTED`, or `PRECISE`).
 
     Returns:
       `path`.
     """
-    found = intervals(rows)
+    found = intervals(rows, metric)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     # Networks side by side around each q, so that their intervals do not hide each other.
     spread = 0.012 * (max(qs) - min(qs) or 1.0)

@@ -139,24 +139,63 @@ def test_a_folder_of_other_settings_is_refused(tmp_path):
         interference_runs.claim_out_dir(out, other)
 
 
+def test_precise_scores_are_kept_and_not_made_twice(tmp_path, capsys):
+    out = str(tmp_path)
+    runs = interference_runs.plan_runs([0.0], ["N0", "N2"], [1, 2])
+    summaries = {spec: {"epochs_trained": 8} for spec in runs[:3]}  # the last run is unfinished
+    for spec in runs[:3]:
+        os.makedirs(os.path.join(out, spec.folder))
+    earlier = os.path.join(out, runs[0].folder)
+    with open(os.path.join(earlier, interference_runs.PRECISE_BN_NAME), "w") as f:
+        json.dump({"marker": "earlier"}, f)
+    scored, reports = [], []
+
+    def score(folder, epoch):
+        scored.append((os.path.relpath(folder.root, out), epoch))
+        return {"epoch": epoch}
+
+    found = interference_runs.score_precise_bn(runs, out, summaries, score,
+                                               on_result=lambda r: reports.append(len(r)))
+    assert scored == [(runs[1].folder, 8), (runs[2].folder, 8)]
+    assert found == {runs[0]: {"marker": "earlier"}, runs[1]: {"epoch": 8}, runs[2]: {"epoch": 8}}
+    assert reports == [2, 3]
+    with open(os.path.join(out, runs[2].folder, interference_runs.PRECISE_BN_NAME)) as f:
+        assert json.load(f) == {"epoch": 8}
+    assert "[3/4] q=0 N0 seed 2: epoch 8 scored with recomputed BatchNorm" in capsys.readouterr().out
+    scored.clear()
+    interference_runs.score_precise_bn(runs, out, summaries, score)
+    assert scored == []
+
+
 def test_main_with_a_fake_trainer_writes_the_report(tmp_path, monkeypatch, capsys):
+    from mrpn_tf.training import precise_bn
     from mrpn_tf.training import trainer
 
     out = str(tmp_path / "exp")
     monkeypatch.setattr(interference_data, "make_data",
                         lambda config, out_dir, q, fuzzy, workers: interference_data.folders(out_dir, q))
-    monkeypatch.setattr(trainer, "train",
-                        lambda config, strategy: fake_summary(config, 0.5 + config.train.seed / 100))
+    def fake_train(config, strategy):
+        os.makedirs(config.train.run_dir)
+        return fake_summary(config, 0.5 + config.train.seed / 100)
+
+    monkeypatch.setattr(trainer, "train", fake_train)
+
+    def fake_score(run_folder, epoch):
+        return {"epoch": epoch, "batches": 1, "val": {"va": {"accuracy": 0.9, "loss": 1.0}}}
+
+    monkeypatch.setattr(precise_bn, "evaluate_checkpoint", fake_score)
     argv = ["--out", out, "--q", "0,0.5", "--seeds", "2", "--networks", "N0,N2", "--epochs", "3"]
     assert interference.main(argv) == 0
     with open(os.path.join(out, "results.csv")) as f:
         lines = f.read().splitlines()
-    assert len(lines) == 1 + 8 and lines[1].startswith("0,N0,1,0.5100,,,")
+    assert len(lines) == 1 + 8 and lines[1].startswith("0,N0,1,0.5100,,,0.5100,,,0.9000,,,")
     with open(os.path.join(out, "table.md")) as f:
         table = f.read()
     assert "| N0 | 51.5% [45.1, 57.9] n=2 | 51.5% [45.1, 57.9] n=2 |" in table
+    assert "| N0 | 90.0% [90.0, 90.0] n=2 | 90.0% [90.0, 90.0] n=2 |" in table  # precise
     assert "Every run: 3 epochs" in table and "Fuzzy audio for training actors 3, 4, 5, 6" in table
-    assert os.path.getsize(os.path.join(out, "accuracy_vs_q.png")) > 0
+    for name in ("accuracy_vs_q.png", interference.PRECISE_PLOT_PNG):
+        assert os.path.getsize(os.path.join(out, name)) > 0
     assert "[8/8] q=0.5 N2 seed 2" in capsys.readouterr().out
 
 

@@ -36,6 +36,40 @@ def test_rows_keep_final_and_best_accuracy_and_skip_missing_heads():
     assert side.accuracy["v_final"] == 0.2 and side.accuracy["a_best"] == 0.4
 
 
+def precise(va, v=None, a=None):
+    """A precise_bn.json as precise_bn.evaluate_checkpoint returns it."""
+    heads = {"va": va} if v is None else {"v": v, "a": a, "va": va}
+    return {"epoch": 3, "batches": 9, "val": {h: {"accuracy": x, "loss": 1.0} for h, x in heads.items()}}
+
+
+def test_precise_scores_join_the_row_the_csv_and_a_table_of_their_own(tmp_path):
+    made = [interference_report.row_from_summary(0.0, "N2", seed, summary(0.5, v=0.25, a=0.75),
+                                                 precise(0.5 + seed / 10, v=0.3, a=0.8))
+            for seed in (1, 2)]
+    made.append(interference_report.row_from_summary(0.0, "N0", 1, summary(0.4), precise(0.45)))
+    assert made[0].accuracy["va_precise"] == 0.6 and made[0].accuracy["a_precise"] == 0.8
+    path = interference_report.write_csv(made, str(tmp_path / "results.csv"))
+    with open(path, newline="") as f:
+        table = list(csv.DictReader(f))
+    assert (table[1]["va_final"], table[1]["va_precise"], table[2]["v_precise"]) == ("0.5000", "0.7000", "")
+    lines = interference_report.report_markdown(made, [0.0], ["N0", "N2"], "C.").splitlines()
+    start = next(i for i, line in enumerate(lines) if "BatchNorm statistics recomputed" in line)
+    assert lines[start + 2:start + 8] == ["| network | q = 0 |", "|---|---:|", "| N0 | 45.0% n=1 |",
+                                          "| N2 | 65.0% [1.5, 128.5] n=2 |",
+                                          "| N2 v | 30.0% [30.0, 30.0] n=2 |",
+                                          "| N2 a | 80.0% [80.0, 80.0] n=2 |"]
+    plot = str(tmp_path / "precise.png")
+    interference_report.accuracy_plot(made, [0.0], ["N0", "N2"], plot, 0.125, "t",
+                                      interference_report.PRECISE)
+    with open(plot, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_precise_table_without_precise_scores():
+    text = interference_report.report_markdown(rows(), [0.0, 0.5], ["N0", "N2"], "Caption.")
+    assert "BatchNorm statistics recomputed" not in text
+
+
 def test_csv_has_one_row_per_run(tmp_path):
     path = interference_report.write_csv(rows(), str(tmp_path / "results.csv"))
     with open(path, newline="") as f:
@@ -43,8 +77,9 @@ def test_csv_has_one_row_per_run(tmp_path):
     assert len(table) == 17
     assert table[0] == {"q": "0", "network": "N0", "seed": "1", "va_final": "0.5000",
                         "v_final": "", "a_final": "", "va_best": "0.5000", "v_best": "",
-                        "a_best": "", "best_epoch": "2", "epochs_trained": "3",
-                        "wall_time_s": "12.3", "run_dir": "r"}
+                        "a_best": "", "va_precise": "", "v_precise": "", "a_precise": "",
+                        "best_epoch": "2", "epochs_trained": "3", "wall_time_s": "12.3",
+                        "run_dir": "r"}
     assert table[5]["network"] == "N2" and table[5]["a_final"] == "0.7500"
 
 
