@@ -108,11 +108,12 @@ def comparison_plot(fold_names: Sequence[str], ours: dict[str, list[Optional[flo
     Returns:
       `path`.
     """
-    rows = [row for row in AM_ROWS if row in ours]
-    bars = [(f"{row} paper", [paper_tables.table1_value(row, name) for name in fold_names], row, 0.35)
-            for row in rows]
-    bars += [(f"{row} ours", ours[row], row, 1.0) for row in rows]
-    bars.sort(key=lambda bar: (AM_ROWS.index(bar[2]), bar[3]))  # per row: paper, then ours
+    # Per AM row: the paper's bars (pale), then ours.
+    bars = [(f"{row} {who}", values, row, alpha)
+            for row in AM_ROWS if row in ours
+            for who, values, alpha in (
+                ("paper", [paper_tables.table1_value(row, name) for name in fold_names], 0.35),
+                ("ours", ours[row], 1.0))]
     colors = {row: color for row, color in zip(AM_ROWS, ("tab:blue", "tab:orange"))}
     width = 0.8 / len(bars)
     x = np.arange(len(fold_names))

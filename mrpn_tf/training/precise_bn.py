@@ -53,13 +53,12 @@ def recompute(
       The number of batches used.
 
     Raises:
-      ValueError: no batch (the statistics are then left as they were).
+      ValueError: no batch (then no model call changed the statistics).
     """
     norms = _layers(model, keras.layers.BatchNormalization)
     dropouts = _layers(model, keras.layers.Dropout)
     momenta = [layer.momentum for layer in norms]
     rates = [layer.rate for layer in dropouts]
-    saved = [(v, v.numpy()) for layer in norms for v in (layer.moving_mean, layer.moving_variance)]
     used = 0
     try:
         for layer in dropouts:
@@ -80,8 +79,6 @@ def recompute(
         for layer, rate in zip(dropouts, rates):
             layer.rate = rate
     if used == 0:
-        for variable, value in saved:
-            variable.assign(value)
         raise ValueError("recompute: no batch to take BatchNorm statistics from")
     return used
 
@@ -106,10 +103,8 @@ def evaluate_checkpoint(run_dir: run_dir_lib.RunDir, epoch: int) -> dict[str, An
     config = overrides.load_config(run_dir.config_path)
     model = networks.build_model(config, len(run_dir_lib.read_labels(run_dir)))
     model.load_weights(path)
-    train = input_data.select_keys(
-        dataset_builder.build_dataset(config, dataset_builder.TRAIN, is_training=True),
-        list(model.input), list(model.output),
-    )
+    train = input_data.model_dataset(
+        config, dataset_builder.TRAIN, list(model.input), list(model.output))
     used = recompute(model, (inputs for inputs, _, _ in train))
     metrics = evaluation.head_metrics(evaluation.predict_split(model, config))
     return {"epoch": epoch, "batches": used, "val": metrics}
