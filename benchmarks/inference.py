@@ -5,7 +5,7 @@
 For each config variant the model is exported (`run_export.export_model`, int8 calibrated on
 the demo set prepared at that variant's settings) and one clip of `--clip-s` seconds is scored
 the way `predict` scores it: cut into the export's windows, preprocessed, scored, averaged.
-  - Keras: `raw_to_features` + the central branch (`pruning.inference_model`), both traced.
+  - Keras: `raw_to_features` + the central branch (`testing_mode.inference_model`), both traced.
   - SavedModel: `serving_default` of the loaded SavedModel (preprocessing inside).
   - TFLite fp32 / fp16 / int8_dynamic / int8_full: `predictor.TFLiteBackend`, XNNPACK, 1 thread.
 Latency per clip is the median of `--repeats` runs, wall clock and CPU time of this process
@@ -54,7 +54,7 @@ from mrpn_tf.export import tflite_export  # noqa: E402
 from mrpn_tf.export import windowing  # noqa: E402
 from mrpn_tf.model import build_model  # noqa: E402
 from mrpn_tf.model import inference_model  # noqa: E402
-from mrpn_tf.training import demo_run  # noqa: E402
+from mrpn_tf.demo import demo_run  # noqa: E402
 
 VARIANTS = tflite_export.VARIANTS
 

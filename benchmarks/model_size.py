@@ -4,7 +4,7 @@ A clip of `--clip_s` seconds (default 3) has T = round(clip_s x fps) video frame
 S = 1 + ceil((clip_s - segment_s) / hop_s) spectrogram segments: for 3 s, T = 45 at the
 default 15 fps and 24 at the tiny 8 fps, and S = 11 for both.
 
-FLOPs are counted two ways, for the test-time model (`pruning.inference_model`: central branch
+FLOPs are counted two ways, for the test-time model (`testing_mode.inference_model`: central branch
 only) on one clip with every frame real:
   - analytic: 2 x multiply-accumulates of every Conv2D, Dense and LSTM, from the layers' shapes
     (BatchNorm, activations, pooling and the residual adds are left out: they are < 1%);
@@ -30,7 +30,7 @@ from mrpn_tf.config import config as config_lib  # noqa: E402
 from mrpn_tf.model import aggregator as aggregator_lib  # noqa: E402
 from mrpn_tf.model import layer_names  # noqa: E402
 from mrpn_tf.model import networks  # noqa: E402
-from mrpn_tf.model import pruning  # noqa: E402
+from mrpn_tf.model import testing_mode  # noqa: E402
 
 
 def clip_steps(config: config_lib.Config, clip_s: float) -> tuple[int, int]:
@@ -74,7 +74,7 @@ def aggregator_macs(layer: aggregator_lib.SequenceAggregator, steps: int, featur
 def analytic_flops(model: keras.Model, steps: dict[str, int]) -> dict[str, int]:
     """2 x MACs per clip, per component of the inference model."""
     flops = {}
-    for head in pruning.branch_heads(model):
+    for head in testing_mode.branch_heads(model):
         extractor = model.get_layer(layer_names.extractor(head))
         cnn = extractor.layer
         n = steps[head]
@@ -114,7 +114,7 @@ def report(variant: str, network: str, clip_s: float, num_classes: int) -> None:
     # The static, unrolled, gather-free model an exporter builds; every frame of the clip real.
     static = networks.build_model(config, num_classes, video_steps=frames, audio_steps=segments,
                                   unroll=True, gather_valid=False)
-    inference = pruning.inference_model(static)
+    inference = testing_mode.inference_model(static)
     steps = {"v": frames, "a": segments}
     components = analytic_flops(inference, steps)
     print(f"\n== {variant} config, {network}, {num_classes} classes, {clip_s:g}-s clip: "
@@ -123,7 +123,7 @@ def report(variant: str, network: str, clip_s: float, num_classes: int) -> None:
     print(f"parameters (training model):  {trained.count_params():>14,}  "
           f"({trainable:,} trainable)")
     print(f"parameters (inference model): {inference.count_params():>14,}")
-    for head in pruning.branch_heads(inference):
+    for head in testing_mode.branch_heads(inference):
         cnn = inference.get_layer(layer_names.extractor(head)).layer
         print(f"  F_{head} per frame / segment: {2 * nested_macs(cnn) / 1e6:10.3f} MFLOPs, "
               f"{cnn.count_params():,} parameters")

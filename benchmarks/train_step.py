@@ -27,7 +27,8 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets, features
 from mrpn_tf.data.pipeline import dataset_builder, spectrogram_segments
 from mrpn_tf.model import build_model
-from mrpn_tf.training import accelerator, demo_run, input_data, trainer
+from mrpn_tf.demo import demo_run
+from mrpn_tf.training import accelerator, input_data, task
 
 MATMUL_N = 2048
 
@@ -78,7 +79,7 @@ def step_speed(config: config_lib.Config, batch: int, clip_s: float, steps: int)
     accelerator.apply_switches(config.train)
     inputs, targets, weights = clip_batch(config, batch, clip_s)
     flops = 3 * forward_flops(config, inputs)
-    model = trainer.build_compiled_model(config, 8)
+    model = task.build_compiled_model(config, 8)
     for _ in range(2):
         model.train_on_batch(inputs, targets, sample_weight=weights)
     times = []
@@ -120,7 +121,7 @@ def fit_real_vs_memory(epochs: int) -> dict:
     real = input_data.model_dataset(config, dataset_builder.TRAIN, *keys)
     memory, steps = in_memory(real)
     inputs = {"real": real.repeat(), "memory": memory.repeat().prefetch(2)}
-    model = trainer.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
+    model = task.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
     times = {name: [] for name in inputs}
     for epoch in range(epochs + 1):
         for name, dataset in inputs.items():

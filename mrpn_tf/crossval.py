@@ -16,7 +16,7 @@ import os
 import sys
 
 from mrpn_tf.config import overrides
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,7 +36,9 @@ def main(argv=None) -> int:
     except overrides.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from mrpn_tf.training import crossval_runs, demo_run, preflight, strategy  # TensorFlow now
+    from mrpn_tf.demo import demo_run  # TensorFlow now
+    from mrpn_tf.studies import crossval_runs
+    from mrpn_tf.training import preflight, strategy
 
     try:
         fold_ids = crossval_runs.parse_folds(args.folds, config.data.dataset)

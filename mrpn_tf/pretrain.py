@@ -15,7 +15,7 @@ import os
 import sys
 
 from mrpn_tf.config import overrides
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 
 PRETRAINED_DIR = "pretrained"
 

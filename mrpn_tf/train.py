@@ -17,7 +17,7 @@ import pathlib
 import sys
 
 from mrpn_tf.config import overrides
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 
 # No run file: the offline demo's, beside the package in the checkout (README installs it
 # editable): the tiny variant on the synthetic demo set, with the demo's epoch budget.
@@ -44,13 +44,14 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     # TensorFlow after the argument checks; the strategy before any other TF work.
-    from mrpn_tf.training import demo_run, evaluation_report, preflight, run_dir, strategy, summary, trainer
+    from mrpn_tf.demo import demo_run
+    from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy, summary, task
 
     distribution = strategy.build_strategy()
     try:
         if demo_run.needs_demo_data(config):
             demo_run.ensure_demo_data(config)
-        result = trainer.train(config, distribution)
+        result = task.train(config, distribution)
     except (preflight.PreflightError, demo_run.DemoDataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -35,7 +35,7 @@ from mrpn_tf.export import signature_keys
 from mrpn_tf.export import tflite_export
 from mrpn_tf.export import window_model
 from mrpn_tf.export import windowing
-from mrpn_tf.model import pruning
+from mrpn_tf.model import testing_mode
 
 # The run-folder contract (mrpn_tf/training/run_dir.py).
 RUN_LABELS = "labels.json"
@@ -63,9 +63,9 @@ def signature_heads(model: keras.Model) -> dict[str, list[str]]:
     `serving_default` / `features` take every branch; `video_only` / `audio_only` exist for
     the side heads of N1 / N2 only and take their own branch.
     """
-    heads = pruning.branch_heads(model)
+    heads = testing_mode.branch_heads(model)
     names = {signature_keys.FEATURES: heads}
-    for head in pruning.side_head_models(model):
+    for head in testing_mode.side_head_models(model):
         names[signature_keys.SIDE_HEAD_SIGNATURES[head]] = [head]
     return names
 

@@ -1,7 +1,7 @@
 """The SavedModel's tf.Module: the central branch and the side heads behind four signatures.
 
 Paper 3.1, observations 2 and 4: at test time only the central branch is active, without
-dropout; `pruning.inference_model` gives it, sharing the trained weights. For N1 / N2 the side
+dropout; `testing_mode.inference_model` gives it, sharing the trained weights. For N1 / N2 the side
 heads (eqs. 8-9) are kept as separate signatures, to score a clip missing a modality.
 
   serving_default  raw clip (frames, num_frames, waveform, num_samples) -> central branch,
@@ -26,7 +26,7 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.export import input_specs
 from mrpn_tf.export import serving_preprocessing
 from mrpn_tf.export import signature_keys
-from mrpn_tf.model import pruning
+from mrpn_tf.model import testing_mode
 
 
 class ServingModule(tf.Module):
@@ -49,9 +49,9 @@ class ServingModule(tf.Module):
         super().__init__(name="mrpn_serving")
         self.config = config
         self.labels = list(labels)
-        self.heads = pruning.branch_heads(model)
-        self.central = pruning.inference_model(model)
-        self.side_heads = pruning.side_head_models(model)
+        self.heads = testing_mode.branch_heads(model)
+        self.central = testing_mode.inference_model(model)
+        self.side_heads = testing_mode.side_head_models(model)
         self.assets = [tf.saved_model.Asset(path) for path in assets]
         self.raw_specs = input_specs.raw_specs(self.heads, config)
         self.feature_specs = input_specs.feature_specs(self.heads, config)

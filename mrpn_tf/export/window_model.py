@@ -10,8 +10,8 @@ matmuls and elementwise ops, and with `gather_valid=False`, so the CNN runs on a
 which gives the same inference outputs). The Transformer aggregator has no loop and converts
 as it is. The trained weights are copied layer by layer, by name.
 
-The window model keeps the test-time pruning of paper 3.1: `pruning.inference_model` (central
-branch, no dropout) and, for N1 / N2, `pruning.side_head_models`.
+The window model keeps the test-time pruning of paper 3.1: `testing_mode.inference_model` (central
+branch, no dropout) and, for N1 / N2, `testing_mode.side_head_models`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from mrpn_tf.data import features
 from mrpn_tf.export import signature_keys
 from mrpn_tf.export import windowing
 from mrpn_tf.model import networks
-from mrpn_tf.model import pruning
+from mrpn_tf.model import testing_mode
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> int:
@@ -83,8 +83,8 @@ def build_window_models(
         gather_valid=False,
     )
     copy_weights(model, static)
-    models = {signature_keys.FEATURES: pruning.inference_model(static)}
-    for head, side_model in pruning.side_head_models(static).items():
+    models = {signature_keys.FEATURES: testing_mode.inference_model(static)}
+    for head, side_model in testing_mode.side_head_models(static).items():
         models[signature_keys.SIDE_HEAD_SIGNATURES[head]] = side_model
     return models
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 
 from mrpn_tf.model import layer_names
-from mrpn_tf.model import pruning
+from mrpn_tf.model import testing_mode
 
 FUSED = "fused"
 
@@ -32,9 +32,9 @@ def feature_model(model: keras.Model) -> keras.Model:
     """
     outputs = {
         modal_key(head): model.get_layer(layer_names.aggregator(head)).output
-        for head in pruning.branch_heads(model)
+        for head in testing_mode.branch_heads(model)
     }
-    fusion = pruning.fusion_layer(model)
+    fusion = testing_mode.fusion_layer(model)
     if fusion is not None:
         outputs[FUSED] = fusion.feature_norm(fusion.concatenate(list(fusion.input)))
     return keras.Model(model.input, outputs, name=f"{model.name}_features")

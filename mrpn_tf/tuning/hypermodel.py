@@ -32,7 +32,7 @@ from mrpn_tf.training import history
 from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
-from mrpn_tf.training import trainer
+from mrpn_tf.training import task
 from mrpn_tf.tuning import objective
 from mrpn_tf.tuning import search_space
 
@@ -40,13 +40,13 @@ FOLD_DIR = "fold{fold}"
 
 
 def _seed_as_train_does(train: config_lib.TrainConfig) -> None:
-    """The seed, determinism and accelerator switches `trainer.train` sets before it builds.
+    """The seed, determinism and accelerator switches `task.train` sets before it builds.
 
     So a trial and a `python -m mrpn_tf.train` run of the best config start from the same
     weights and draw the same input (exactly so with `train.deterministic`).
     """
     keras.utils.set_random_seed(train.seed)
-    if train.deterministic:  # process-wide and permanent, as in trainer.train
+    if train.deterministic:  # process-wide and permanent, as in task.train
         tf.config.experimental.enable_op_determinism()
     accelerator.apply_switches(train)
 
@@ -87,17 +87,17 @@ class MRPNHyperModel(keras_tuner.HyperModel):
         return config
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        """The compiled network of the trial's config, set up as `trainer.train` sets it up.
+        """The compiled network of the trial's config, set up as `task.train` sets it up.
 
         Args:
           hp: the trial's hyperparameters.
 
         Returns:
-          The model of `trainer.build_compiled_model`.
+          The model of `task.build_compiled_model`.
         """
         config = self.trial_config(hp)
         _seed_as_train_does(config.train)
-        return trainer.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
+        return task.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
 
     def fit(
         self,
@@ -144,10 +144,10 @@ class MRPNHyperModel(keras_tuner.HyperModel):
         self, model: keras.Model, config: config_lib.Config, callbacks: Sequence[keras.callbacks.Callback]
     ) -> list[dict[str, float]]:
         """The trainer's checks, run folder and `fit` for one fold; returns its history rows."""
-        run_dir = trainer.resolve_run_dir(config)
+        run_dir = task.resolve_run_dir(config)
         global_batch = config.train.batch_size * self.strategy.num_replicas_in_sync
         sizes = preflight.check_run(config, global_batch, strategy_lib.uses_gpu(self.strategy))
         run_dir_lib.create(run_dir, config)
         print(f"trial run folder: {run_dir.root}")
-        trainer.fit(model, config, self.strategy, run_dir, sizes, callbacks)
+        task.fit(model, config, self.strategy, run_dir, sizes, callbacks)
         return history.read_history(run_dir.history_path)

@@ -17,9 +17,9 @@ from typing import Mapping, Sequence
 
 from mrpn_tf.data import features
 from mrpn_tf.training import callbacks as callbacks_lib
-from mrpn_tf.training import trainer
+from mrpn_tf.training import task
 
-OBJECTIVE = f"val_{features.VA}_{trainer.ACCURACY}"
+OBJECTIVE = f"val_{features.VA}_{task.ACCURACY}"
 DIRECTION = "max"
 # Reported beside the objective: the validation loss the trainer picks its best epoch by.
 VAL_LOSS = callbacks_lib.MONITOR

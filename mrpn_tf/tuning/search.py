@@ -26,7 +26,7 @@ from mrpn_tf import model as model_lib
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.data.folds import folds as folds_lib
-from mrpn_tf.training import demo_run
+from mrpn_tf.demo import demo_run
 from mrpn_tf.training import preflight
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.tuning import best_config

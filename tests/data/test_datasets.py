@@ -206,7 +206,7 @@ def test_scan_is_deterministic_and_demo_keeps_its_name(ravdess_tree):
 
 
 def test_demo_manifest_is_not_reported_as_a_skipped_file(ravdess_tree):
-    from mrpn_tf.data.demo import demo_set
+    from mrpn_tf.demo import demo_set
 
     assert manifest.DEMO_MANIFEST_NAME == demo_set.MANIFEST_NAME
     touch(ravdess_tree / demo_set.MANIFEST_NAME)

@@ -11,7 +11,7 @@ import sys
 import keras
 
 from mrpn_tf.training import strategy as strategy_lib
-from mrpn_tf.training import trainer
+from mrpn_tf.training import task
 from tests.training import conftest
 
 
@@ -35,14 +35,14 @@ def config_for(prepared_dir: str, run_dir: str):
 
 def main(prepared_dir: str, root: str) -> None:
     strategy = strategy_lib.build_strategy()
-    trainer.train(config_for(prepared_dir, f"{root}/straight"), strategy)
+    task.train(config_for(prepared_dir, f"{root}/straight"), strategy)
     try:
-        trainer.train(config_for(prepared_dir, f"{root}/killed"), strategy, [KillAfterFirstEpoch()])
+        task.train(config_for(prepared_dir, f"{root}/killed"), strategy, [KillAfterFirstEpoch()])
     except Killed:
         pass
     else:
         raise AssertionError("the run was not stopped")
-    trainer.train(config_for(prepared_dir, f"{root}/killed"), strategy)
+    task.train(config_for(prepared_dir, f"{root}/killed"), strategy)
 
 
 if __name__ == "__main__":

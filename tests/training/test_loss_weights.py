@@ -6,7 +6,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.model import layer_names
-from mrpn_tf.training import trainer
+from mrpn_tf.training import task
 
 
 def _batch(config, clips=2, frames=3, segments=1):
@@ -25,7 +25,7 @@ def _batch(config, clips=2, frames=3, segments=1):
 def _loss_and_gradients(weights):
     config = config_lib.tiny()
     config.model.loss_weight_v, config.model.loss_weight_a, config.model.loss_weight_va = weights
-    model = trainer.build_compiled_model(config, 8)
+    model = task.build_compiled_model(config, 8)
     x, y, w = _batch(config)
     with tf.GradientTape() as tape:
         y_pred = model(x, training=True)

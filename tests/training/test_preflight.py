@@ -9,7 +9,7 @@ from mrpn_tf import train
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.training import preflight
 from mrpn_tf.training import strategy as strategy_lib
-from mrpn_tf.training import trainer
+from mrpn_tf.training import task
 from tests.training import conftest
 
 DEMO_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
@@ -22,7 +22,7 @@ def strategy():
 
 def _refused(config, strategy, match):
     with pytest.raises(preflight.PreflightError, match=match):
-        trainer.train(config, strategy)
+        task.train(config, strategy)
     assert not os.path.exists(config.train.run_dir), "a refused run must write nothing"
 
 
@@ -83,7 +83,7 @@ def test_run_folder_of_another_run(prepared_dir, tmp_path, strategy):
     other.model.network = "N1"
     overrides.save_resolved(other, config.train.run_dir)
     with pytest.raises(preflight.PreflightError, match="model.network: run has 'N1', now 'N2'"):
-        trainer.train(config, strategy)
+        task.train(config, strategy)
 
 
 def test_cli_exit_codes_and_messages(prepared_dir, tmp_path, capsys):

@@ -11,7 +11,7 @@ from mrpn_tf.training import evaluation_figures
 from mrpn_tf.training import history
 from mrpn_tf.training import input_data
 from mrpn_tf.training import resume
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 
 
 def test_steps_per_epoch_drops_training_rest_and_keeps_every_validation_clip():

@@ -15,12 +15,12 @@ from mrpn_tf.training import strategy
 def main(prepared_dir: str, run_dir: str) -> None:
     strategy.split_cpu(2)
     distribution = strategy.build_strategy()
-    from mrpn_tf.training import trainer
+    from mrpn_tf.training import task
     from tests.training import conftest
 
     # 8 training clips, 2 per replica: a global batch of 4, two steps in the epoch.
     config = conftest.training_config(prepared_dir, run_dir)
-    summary = trainer.train(config, distribution)
+    summary = task.train(config, distribution)
     print(json.dumps(summary))
 
 

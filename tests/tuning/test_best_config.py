@@ -5,7 +5,7 @@ import yaml
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 from mrpn_tf.tuning import best_config
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 from mrpn_tf.tuning import run_file
 from mrpn_tf.tuning import search_space
 

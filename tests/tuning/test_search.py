@@ -20,7 +20,7 @@ import pytest
 
 from mrpn_tf.config import overrides
 from mrpn_tf.training import history
-from mrpn_tf.training import run_files
+from mrpn_tf.config import run_files
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.tuning import objective
 from mrpn_tf.tuning import run_file

@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Sequence
 RAVDESS = "ravdess"
 CREMAD = "cremad"
 DEMO = "demo"
-# The demo generator's manifest at the top of a demo folder (mrpn_tf.data.demo.demo_set): a
+# The demo generator's manifest at the top of a demo folder (mrpn_tf.demo.demo_set): a
 # scan of that folder does not count it as a skipped file.
 DEMO_MANIFEST_NAME = "demo.json"
 

@@ -20,7 +20,7 @@ import functools
 import cv2
 import numpy as np
 
-from mrpn_tf.data.demo import emotion_cues
+from mrpn_tf.demo import emotion_cues
 
 # cv2.fillPoly's fractional bits: coordinates are drawn at 1/16 pixel.
 _SHIFT = 4

@@ -3,6 +3,6 @@
 `synthesize(out_dir)` writes the set; `default_demo_dir()` is where the offline demo caches it.
 """
 
-from mrpn_tf.data.demo.demo_set import default_demo_dir, read_manifest, synthesize
+from mrpn_tf.demo.demo_set import default_demo_dir, read_manifest, synthesize
 
 __all__ = ["default_demo_dir", "read_manifest", "synthesize"]

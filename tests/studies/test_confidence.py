@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from mrpn_tf.experiments import confidence
+from mrpn_tf.studies import confidence
 
 # Student's t quantiles t_{0.975, df} (two-sided 95 %), from the table.
 T_975 = {1: 12.706204736174698, 4: 2.7764451051977987}

@@ -10,13 +10,13 @@ import pytest
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.folds import folds
-from mrpn_tf.experiments import interference
-from mrpn_tf.experiments import interference_data
-from mrpn_tf.experiments import interference_runs
+from mrpn_tf.studies import interference
+from mrpn_tf.studies import interference_data
+from mrpn_tf.studies import interference_runs
 
 
 def fake_summary(config, va=0.5):
-    """What trainer.train returns (only what the experiment reads)."""
+    """What task.train returns (only what the experiment reads)."""
     heads = {"va": va} if config.model.network == "N0" else {"v": 0.25, "a": 0.75, "va": va}
     metrics = {h: {"accuracy": x, "loss": 1.0} for h, x in heads.items()}
     return {"val": metrics, "final_epoch": {**metrics, "loss": 2.0}, "best_epoch": 1,
@@ -169,7 +169,7 @@ def test_precise_scores_are_kept_and_not_made_twice(tmp_path, capsys):
 
 def test_main_with_a_fake_trainer_writes_the_report(tmp_path, monkeypatch, capsys):
     from mrpn_tf.training import precise_bn
-    from mrpn_tf.training import trainer
+    from mrpn_tf.training import task
 
     out = str(tmp_path / "exp")
     monkeypatch.setattr(interference_data, "make_data",
@@ -178,7 +178,7 @@ def test_main_with_a_fake_trainer_writes_the_report(tmp_path, monkeypatch, capsy
         os.makedirs(config.train.run_dir)
         return fake_summary(config, 0.5 + config.train.seed / 100)
 
-    monkeypatch.setattr(trainer, "train", fake_train)
+    monkeypatch.setattr(task, "train", fake_train)
 
     def fake_score(run_folder, epoch):
         return {"epoch": epoch, "batches": 1, "val": {"va": {"accuracy": 0.9, "loss": 1.0}}}

@@ -14,8 +14,8 @@ import pytest
 from sklearn import linear_model, pipeline, preprocessing
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import demo
-from mrpn_tf.data.demo import clip, clip_plan, demo_set, emotion_cues
+from mrpn_tf import demo
+from mrpn_tf.demo import clip, clip_plan, demo_set, emotion_cues
 from mrpn_tf.data.media import decode, face_detector
 
 FAST = dict(duration_s=(0.7, 1.0), progress=False)  # short clips keep the tests fast
@@ -303,7 +303,7 @@ def test_default_set_is_detectable_and_separable_per_modality(tmp_path, face_mod
 
 _POOL_SCRIPT = """
 import concurrent.futures, multiprocessing, os, sys, time
-from mrpn_tf.data.demo import demo_set
+from mrpn_tf.demo import demo_set
 pool = concurrent.futures.ProcessPoolExecutor(
     2, mp_context=multiprocessing.get_context("spawn"),
     initializer=demo_set.exit_with_parent, initargs=(os.getpid(), 0.1))

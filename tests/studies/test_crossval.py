@@ -8,8 +8,8 @@ import pytest
 
 from mrpn_tf import crossval
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.training import crossval_runs
-from mrpn_tf.training import crossval_tables
+from mrpn_tf.studies import crossval_runs
+from mrpn_tf.studies import crossval_tables
 from mrpn_tf.training import preflight
 from tests.training import conftest
 

@@ -9,7 +9,7 @@ from mrpn_tf.data import features
 from mrpn_tf.model import fusion_component
 from mrpn_tf.model import layer_names
 from mrpn_tf.model import networks
-from mrpn_tf.model import pruning
+from mrpn_tf.model import testing_mode
 
 
 def all_layers(model):
@@ -29,7 +29,7 @@ def inputs(clip_batch):
 
 
 def test_central_branch_equals_the_fused_head(n2_model, inputs):
-    pruned = pruning.inference_model(n2_model)
+    pruned = testing_mode.inference_model(n2_model)
     assert list(pruned.output) == [features.VA]
     names = {layer.name for layer in pruned.layers}
     assert not any(name.endswith(layer_names.side_head("")) for name in names)
@@ -43,14 +43,14 @@ def test_central_branch_equals_the_fused_head(n2_model, inputs):
 
 def test_pruned_models_share_the_trained_weights(n2_model):
     trained = {id(w) for w in n2_model.weights}
-    pruned = pruning.inference_model(n2_model)
+    pruned = testing_mode.inference_model(n2_model)
     assert {id(w) for w in pruned.weights} <= trained
-    for model in pruning.side_head_models(n2_model).values():
+    for model in testing_mode.side_head_models(n2_model).values():
         assert {id(w) for w in model.weights} <= trained
 
 
 def test_side_head_models_score_one_modality(n2_model, inputs):
-    models = pruning.side_head_models(n2_model)
+    models = testing_mode.side_head_models(n2_model)
     assert list(models) == [features.V, features.A]
     full = n2_model(inputs, training=False)
     video_only = models[features.V]
@@ -67,9 +67,9 @@ def test_other_networks_prune_too(tiny_config, clip_batch, network):
     model = networks.build_model(tiny_config, num_classes=6)
     inputs = {k: v for k, v in clip_batch(tiny_config).items() if k in model.input}
     (key,) = networks.output_keys(network)
-    pruned = pruning.inference_model(model)
+    pruned = testing_mode.inference_model(model)
     np.testing.assert_allclose(pruned(inputs)[key], model(inputs, training=False)[key], atol=1e-5)
-    assert pruning.side_head_models(model) == {}
+    assert testing_mode.side_head_models(model) == {}
 
 
 def test_pruning_a_loaded_model_and_saving_the_pruned_one(tiny_config, clip_batch, tmp_path):
@@ -79,7 +79,7 @@ def test_pruning_a_loaded_model_and_saving_the_pruned_one(tiny_config, clip_batc
     expected = model(inputs, training=False)[features.VA]
     model.save(tmp_path / "n1.keras")
     loaded = keras.saving.load_model(tmp_path / "n1.keras", safe_mode=True)
-    pruned = pruning.inference_model(loaded)
+    pruned = testing_mode.inference_model(loaded)
     np.testing.assert_allclose(pruned(inputs)[features.VA], expected, atol=1e-5)
     pruned.save(tmp_path / "n1_inference.keras")
     reloaded = keras.saving.load_model(tmp_path / "n1_inference.keras", safe_mode=True)

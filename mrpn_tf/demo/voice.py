@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from mrpn_tf.data.demo import emotion_cues
+from mrpn_tf.demo import emotion_cues
 
 # Formants F1-F3 (Hz) of an adult male voice for the vowels used below.
 VOWELS = {

@@ -1,13 +1,13 @@
-"""`python -m mrpn_tf.experiments.interference`: cross-modal interference, made controllable.
+"""`python -m mrpn_tf.studies.interference`: cross-modal interference, made controllable.
 
-    python -m mrpn_tf.experiments.interference [--out results/interference] [--q 0,0.3,0.6]
+    python -m mrpn_tf.studies.interference [--out results/interference] [--q 0,0.3,0.6]
         [--seeds 5] [--networks N0,N1,N2] [--fuzzy-modality audio] [--fuzzy-actors 3,4,5,6]
         [--epochs N] [--config pipelines/interference.yaml ...] [section.key=value ...]
 
 Paper section 2 hypothesizes that when one modality's information is fuzzy for some samples,
 the fusion layer of a simply fused network (N0) carries that noise into the other modality, and
 sections 4.4-4.5 credit MRPN (N2) with preventing it. Here the fuzziness is ours to set: a demo
-set (mrpn_tf.data.demo) in which both modalities carry the label, except that for the fuzzy
+set (mrpn_tf.demo) in which both modalities carry the label, except that for the fuzzy
 actors (training actors of fold 1) one modality's cue comes from a wrong class with probability
 q. N0, N1 and N2 train with one budget (pipelines/interference.yaml) over several seeds at each
 q, and are scored on fold 1's validation actors 1 and 2, who are never fuzzy: clean actors.
@@ -45,12 +45,12 @@ from typing import Optional, Sequence
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.data import datasets
-from mrpn_tf.data.demo import clip_plan
+from mrpn_tf.demo import clip_plan
 from mrpn_tf.data.folds import folds
-from mrpn_tf.experiments import interference_data
-from mrpn_tf.experiments import interference_report
-from mrpn_tf.experiments import interference_runs
-from mrpn_tf.training import run_files
+from mrpn_tf.studies import interference_data
+from mrpn_tf.studies import interference_report
+from mrpn_tf.studies import interference_runs
+from mrpn_tf.config import run_files
 
 # The experiment's run file, beside the package in the checkout (as train's demo run file).
 RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "interference.yaml")
@@ -70,7 +70,7 @@ class ArgumentError(ValueError):
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """The command line (module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.experiments.interference",
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.studies.interference",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help="experiment folder (resumable)")
     parser.add_argument("--q", default=DEFAULT_QS, help="comma list of probabilities in [0, 1]")
@@ -240,14 +240,15 @@ def run_experiment(
     # TensorFlow after the argument checks; the strategy before any other TF work.
     import keras
 
-    from mrpn_tf.training import demo_run, precise_bn, preflight, strategy, trainer
+    from mrpn_tf.demo import demo_run
+    from mrpn_tf.training import precise_bn, preflight, strategy, task
 
     distribution = strategy.build_strategy()
     runs = interference_runs.plan_runs(qs, networks, range(1, args.seeds + 1))
     print(f"interference experiment: {args.out} ({len(runs)} runs)")
 
     def train(run_config: config_lib.Config):
-        summary = trainer.train(run_config, distribution)
+        summary = task.train(run_config, distribution)
         keras.backend.clear_session()  # each run builds a new model; free the last one
         return summary
 

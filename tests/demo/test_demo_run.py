@@ -1,8 +1,8 @@
 """The demo's cached prepared folder: keyed by everything that changes its shards."""
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data.demo import demo_set
-from mrpn_tf.training import demo_run
+from mrpn_tf.demo import demo_set
+from mrpn_tf.demo import demo_run
 
 
 def test_prepared_folder_follows_the_cache_and_the_settings(monkeypatch, tmp_path):

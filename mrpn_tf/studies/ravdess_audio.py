@@ -1,10 +1,10 @@
-"""`python -m mrpn_tf.experiments.ravdess_audio`: our AM rows of Table 1 beside the paper's.
+"""`python -m mrpn_tf.studies.ravdess_audio`: our AM rows of Table 1 beside the paper's.
 
     python -m mrpn_tf.prepare --dataset ravdess --root ../shared/data/ravdess/Audio_Speech_Actors_01-24 \
         --out prepared/ravdess-audio-cpu --config pipelines/ravdess_am_cpu.yaml
     python -m mrpn_tf.crossval --config pipelines/ravdess_am_cpu.yaml --folds 1,2,3,4,5,6,7,8,9,10 \
         --networks AM --out runs/crossval-ravdess-am
-    python -m mrpn_tf.experiments.ravdess_audio --crossval runs/crossval-ravdess-am \
+    python -m mrpn_tf.studies.ravdess_audio --crossval runs/crossval-ravdess-am \
         [--out results/ravdess_audio]
 
 Reads the Table 1 that crossval wrote (`<crossval>/table1_modalities.csv`: AM(NT) and AM(T)
@@ -28,7 +28,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
-from mrpn_tf.experiments import paper_tables  # noqa: E402
+from mrpn_tf.studies import paper_tables  # noqa: E402
 
 TABLE1_CSV = "table1_modalities.csv"  # crossval_tables.table1's file
 COMPARISON_MD = "table1_am_vs_paper.md"
@@ -138,7 +138,7 @@ def comparison_plot(fold_names: Sequence[str], ours: dict[str, list[Optional[flo
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Writes the comparison (module docstring); returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.experiments.ravdess_audio",
+    parser = argparse.ArgumentParser(prog="python -m mrpn_tf.studies.ravdess_audio",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--crossval", required=True, help="the crossval --out folder")
     parser.add_argument("--out", default=DEFAULT_OUT, help="folder of the comparison table")

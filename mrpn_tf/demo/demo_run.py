@@ -1,7 +1,7 @@
 """The offline demo's data: synthesized, prepared and cached on first use.
 
 `python -m mrpn_tf.train` with no run file trains the tiny config on the synthetic demo set
-(`mrpn_tf.data.demo`: cartoon actors in RAVDESS naming). Any run whose `data.dataset` is
+(`mrpn_tf.demo`: cartoon actors in RAVDESS naming). Any run whose `data.dataset` is
 "demo" and that names no prepared folder gets the demo data from the cache
 (`$MRPN_CACHE`, default ~/.cache/mrpn_tf):
 
@@ -20,9 +20,9 @@ import os
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import prepare_job
-from mrpn_tf.data import demo
+from mrpn_tf import demo
 from mrpn_tf.data.datasets import DEMO
-from mrpn_tf.data.demo import demo_set
+from mrpn_tf.demo import demo_set
 from mrpn_tf.data.media import model_store
 
 PREPARED_DIR = "prepared"

@@ -1,6 +1,6 @@
 """The interference experiment's data: one demo set per q, fuzzy for chosen actors, prepared.
 
-    <out>/data/q<q>/       demo clips (mrpn_tf.data.demo) in which each clip of a fuzzy actor
+    <out>/data/q<q>/       demo clips (mrpn_tf.demo) in which each clip of a fuzzy actor
                            carries, with probability q, the fuzzy modality's cue of another class
     <out>/prepared/q<q>/   their `prepare` shards
 
@@ -18,9 +18,9 @@ from typing import Any
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.datasets import DEMO
-from mrpn_tf.data.demo import demo_set
-from mrpn_tf.experiments import interference_runs
-from mrpn_tf.training import demo_run
+from mrpn_tf.demo import demo_set
+from mrpn_tf.studies import interference_runs
+from mrpn_tf.demo import demo_run
 
 DATA_DIR = "data"
 PREPARED_DIR = "prepared"

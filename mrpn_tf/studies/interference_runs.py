@@ -8,7 +8,7 @@
 Every run is the base config with its network, its seed (`train.seed` and `data.seed`: weight
 init, augmentation draws and clip order) and the data of its q; nothing else differs, so the
 networks share one budget. A run with a summary.json is finished and kept; one without resumes
-from its backup (trainer.py); so rerunning the same command continues where it stopped.
+from its backup (training/task.py); so rerunning the same command continues where it stopped.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ RUNS_DIR = "runs"
 EXPERIMENT_NAME = "experiment.json"
 PRECISE_BN_NAME = "precise_bn.json"
 
-# One training run: the run's config -> its summary (trainer.train with the strategy bound).
+# One training run: the run's config -> its summary (task.train with the strategy bound).
 TrainFn = Callable[[config_lib.Config], Mapping[str, Any]]
 # A run folder and epoch -> that checkpoint's validation scores (precise_bn.evaluate_checkpoint).
 ScoreFn = Callable[[run_dir_lib.RunDir, int], Mapping[str, Any]]

@@ -12,7 +12,7 @@ import dataclasses
 import cv2
 import numpy as np
 
-from mrpn_tf.data.demo import cartoon_face, emotion_cues
+from mrpn_tf.demo import cartoon_face, emotion_cues
 
 _NOISE_PAD = 16  # margin of the per-clip noise field, pixels
 _LIGHT_ONE = 128.0  # lighting multipliers are stored as uint8 with 1.0 = 128

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from mrpn_tf.data.demo import emotion_cues
+from mrpn_tf.demo import emotion_cues
 
 VIDEO = "video"
 AUDIO = "audio"

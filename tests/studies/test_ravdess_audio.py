@@ -6,10 +6,10 @@ import pathlib
 import pytest
 
 from mrpn_tf.data.folds import folds
-from mrpn_tf.experiments import paper_tables
-from mrpn_tf.experiments import ravdess_audio
-from mrpn_tf.training import crossval_tables
-from mrpn_tf.training import run_files
+from mrpn_tf.studies import paper_tables
+from mrpn_tf.studies import ravdess_audio
+from mrpn_tf.studies import crossval_tables
+from mrpn_tf.config import run_files
 
 RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "ravdess_am_cpu.yaml")
 

@@ -22,11 +22,11 @@ import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.folds import folds
-from mrpn_tf.training import crossval_tables
+from mrpn_tf.studies import crossval_tables
 from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import summary as summary_lib
-from mrpn_tf.training import trainer
+from mrpn_tf.training import task
 
 NETWORKS = ("N0", "N1", "N2", "AM", "VM")
 
@@ -153,7 +153,7 @@ def run_all(
             results[spec.key] = summary_lib.read_summary(folder)
             continue
         print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}")
-        results[spec.key] = trainer.train(config, strategy)
+        results[spec.key] = task.train(config, strategy)
         keras.backend.clear_session()  # each run builds a new model; free the last one
     return results
 

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from mrpn_tf.experiments import interference_report
+from mrpn_tf.studies import interference_report
 
 # Made-up va accuracies (last epoch) per (network, q), one per seed 1..5.
 VA = {("N0", 0.0): [0.5, 0.6, 0.7, 0.8, 0.9], ("N2", 0.0): [0.5] * 5,
@@ -12,7 +12,7 @@ VA = {("N0", 0.0): [0.5, 0.6, 0.7, 0.8, 0.9], ("N2", 0.0): [0.5] * 5,
 
 
 def summary(va, v=None, a=None, best_va=None):
-    """A summary.json as trainer.train writes it (only what the report reads)."""
+    """A summary.json as task.train writes it (only what the report reads)."""
     heads = {"va": va} if v is None else {"v": v, "a": a, "va": va}
     return {"val": {h: {"accuracy": best_va if h == "va" and best_va else x, "loss": 1.0}
                     for h, x in heads.items()},

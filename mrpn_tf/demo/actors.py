@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from mrpn_tf.data.demo import cartoon_face, emotion_cues, voice
+from mrpn_tf.demo import cartoon_face, emotion_cues, voice
 
 MALE = "M"
 FEMALE = "F"

@@ -32,7 +32,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 from mrpn_tf.data import features  # noqa: E402
-from mrpn_tf.experiments import confidence  # noqa: E402
+from mrpn_tf.studies import confidence  # noqa: E402
 
 HEADS = (features.VA, features.V, features.A)
 # The reported metric: the fusion head at the last epoch (module docstring).

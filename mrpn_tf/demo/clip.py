@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from mrpn_tf.data.demo import actors, clip_plan, emotion_cues, face_video, voice
+from mrpn_tf.demo import actors, clip_plan, emotion_cues, face_video, voice
 
 _FACE = 0
 _VOICE = 1
