@@ -45,7 +45,7 @@ def main(argv=None) -> int:
         return 2
     # TensorFlow after the argument checks; the strategy before any other TF work.
     from mrpn_tf.demo import demo_run
-    from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy, summary, task
+    from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy, task
 
     distribution = strategy.build_strategy()
     try:
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         if not args.config:  # the demo also shows the evaluation of paper Fig. 5
             report = evaluation_report.evaluate_run(run_dir.RunDir(result["run_dir"]))
             print(evaluation_report.format_report(report))
-        print(summary.format_table(result))
+        print(run_dir.format_table(result))
     return 0
 
 

@@ -11,7 +11,7 @@ modalities with different scales, which is what the normalization is there to eq
 Dropout sits between the FeatureNorm and the Scoring: Fig. 7 places dropout before scoring,
 and after (not before) the batch norm so that the norm's moving statistics, used at test
 time, are gathered on undropped features. The rate is `ModelConfig.dropout` (0 disables it).
-Test-time pruning (`pruning.py`) chains `concatenate`, `feature_norm` and `scoring` directly,
+The testing-mode network (`testing_mode.py`) chains `concatenate`, `feature_norm` and `scoring` directly,
 so the inference model holds no dropout at all; `fused_features` is g_va for feature plots.
 The component takes any number of modal inputs (paper 3.2, Fig. 8).
 """

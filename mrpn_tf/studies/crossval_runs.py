@@ -25,7 +25,6 @@ from mrpn_tf.data.folds import folds
 from mrpn_tf.studies import crossval_tables
 from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
-from mrpn_tf.training import summary as summary_lib
 from mrpn_tf.training import task
 
 NETWORKS = ("N0", "N1", "N2", "AM", "VM")
@@ -150,7 +149,7 @@ def run_all(
         folder = run_dir_lib.RunDir(config.train.run_dir)
         if os.path.isfile(folder.summary_path):
             print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}: done earlier")
-            results[spec.key] = summary_lib.read_summary(folder)
+            results[spec.key] = run_dir_lib.read_summary(folder)
             continue
         print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}")
         results[spec.key] = task.train(config, strategy)

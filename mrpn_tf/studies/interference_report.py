@@ -76,7 +76,7 @@ def row_from_summary(
     q: float, network: str, seed: int, summary: Mapping[str, Any],
     precise: Optional[Mapping[str, Any]] = None,
 ) -> RunRow:
-    """The results.csv row of one run's summary.json (summary.py) and precise_bn.json, if any."""
+    """The results.csv row of one run's summary.json (training/run_dir.py) and precise_bn.json, if any."""
     accuracy = {}
     sources = [("final", summary["final_epoch"]), ("best", summary["val"])]
     if precise is not None:

@@ -23,7 +23,6 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.training import run_dir as run_dir_lib
-from mrpn_tf.training import summary as summary_lib
 
 NETWORKS = ("N0", "N1", "N2")
 RUNS_DIR = "runs"
@@ -154,7 +153,7 @@ def claim_out_dir(out_dir: str, settings: Mapping[str, Any]) -> None:
 def finished_summary(out_dir: str, spec: RunSpec) -> Optional[dict[str, Any]]:
     """The run's summary.json when it has finished, else None."""
     folder = run_dir_lib.RunDir(os.path.join(out_dir, spec.folder))
-    return summary_lib.read_summary(folder) if os.path.isfile(folder.summary_path) else None
+    return run_dir_lib.read_summary(folder) if os.path.isfile(folder.summary_path) else None
 
 
 def run_all(

@@ -7,7 +7,7 @@
     <run_dir>/backup/          BackupAndRestore state, plus what it does not keep (resume.py)
     <run_dir>/logs/            TensorBoard
     <run_dir>/history.csv      one row per epoch (CSVLogger; epoch column 0-based)
-    <run_dir>/summary.json     final metrics, best epoch, export paths (summary.py)
+    <run_dir>/summary.json     final metrics, best epoch, export paths (`write_summary`)
 
 The export code reads this layout; keep the names. In a multi-worker run only the chief writes
 here; every other worker keeps its own copy under `<run_dir>/workers/<task>/` (each worker
@@ -16,11 +16,13 @@ must save and restore its own state, and their files would otherwise collide).
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime
 import json
+import math
 import os
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -169,3 +171,113 @@ def write_json(path: str, value: Any) -> None:
     with open(tmp, "w") as f:
         json.dump(value, f, indent=1)
     os.replace(tmp, path)
+
+
+# --- history.csv ----------------------------------------------------------------
+# Reading history.csv: the per-epoch metrics CSVLogger wrote, across resumes.
+#
+# Columns are Keras's log names: `epoch` (0-based), `loss`, `val_loss`, per head `<h>_loss`,
+# `<h>_accuracy`, `val_<h>_loss`, `val_<h>_accuracy`, and `learning_rate`.
+
+MONITOR = "val_loss"
+
+
+def read_history(path: str) -> list[dict[str, float]]:
+    """The rows of history.csv as numbers, in epoch order.
+
+    Raises:
+      FileNotFoundError: no history (the run trained no epoch).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no training history (did the run train an epoch?)")
+    with open(path, newline="") as f:
+        rows = [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+    return sorted(rows, key=lambda row: row["epoch"])
+
+
+def best_epoch(rows: Sequence[dict[str, float]], monitor: str = MONITOR) -> int:
+    """The 1-based epoch of lowest `monitor` (the checkpoint numbering), ties to the earliest.
+
+    Raises:
+      ValueError: no epoch has a finite `monitor` value.
+    """
+    scored = [(row[monitor], int(row["epoch"])) for row in rows
+              if monitor in row and math.isfinite(row[monitor])]
+    if not scored:
+        raise ValueError(f"no epoch has a finite {monitor}: training diverged or never validated")
+    return min(scored)[1] + 1
+
+
+def head_values(row: dict[str, float], heads: Sequence[str], prefix: str = "val_") -> dict:
+    """{head: {"accuracy", "loss"}} of one history row (validation columns by default).
+
+    Keras names the columns of a model with one output without the output's name
+    (`val_accuracy`, `val_loss`: N0, AM, VM); the one head then reads those.
+    """
+    def value(head: str, metric: str) -> float:
+        named = row.get(f"{prefix}{head}_{metric}")
+        if named is None and len(heads) == 1:
+            named = row.get(f"{prefix}{metric}")
+        return math.nan if named is None else named
+
+    return {head: {"accuracy": value(head, "accuracy"), "loss": value(head, "loss")} for head in heads}
+
+
+# --- summary.json ---------------------------------------------------------------
+# summary.json: what a finished run reports, and its one-screen table.
+#
+#     {
+#       "run_dir": ..., "dataset": "demo", "network": "N2", "fold": 1, "fold_name": "A1,2",
+#       "train_clips": 96, "val_clips": 32, "replicas": 1, "global_batch_size": 8,
+#       "epochs_trained": 30, "best_epoch": 27,          # 1-based, = checkpoints/epoch027
+#       "val": {"v": {"accuracy": .., "loss": ..}, "a": {..}, "va": {..}},
+#                   # model.keras (best epoch) on every validation clip once
+#       "final_epoch": {"v": {"accuracy": .., "loss": ..}, ..., "loss": ..},
+#                   # Keras's validation metrics of the last epoch trained
+#       "model": "<run_dir>/model.keras",
+#       "exports": {name: path, ...},                      # {} when export.on_train_end is off
+#       "wall_time_s": ...
+#     }
+
+HEAD_TITLES = {"v": "video (v)", "a": "audio (a)", "va": "fusion (va)"}
+
+
+def read_summary(run_dir: RunDir) -> dict[str, Any]:
+    """The run's summary.json.
+
+    Raises:
+      FileNotFoundError: the run has not finished (no summary yet).
+    """
+    with open(run_dir.summary_path) as f:
+        return json.load(f)
+
+
+def write_summary(run_dir: RunDir, summary: Mapping[str, Any]) -> str:
+    """Writes summary.json atomically; returns its path."""
+    write_json(run_dir.summary_path, dict(summary))
+    return run_dir.summary_path
+
+
+def format_table(summary: Mapping[str, Any]) -> str:
+    """A short text table: per head, validation accuracy and loss of the best epoch.
+
+    Args:
+      summary: a summary.json dict.
+
+    Returns:
+      Lines ready to print.
+    """
+    lines = [
+        f"run       {summary['run_dir']}",
+        f"data      {summary['dataset']} fold {summary['fold']} ({summary['fold_name']}): "
+        f"{summary['train_clips']} training / {summary['val_clips']} validation clips",
+        f"network   {summary['network']}, best epoch {summary['best_epoch']} of "
+        f"{summary['epochs_trained']}, {summary['wall_time_s']:.0f} s",
+        "",
+        f"{'head':<14}{'val accuracy':>14}{'val loss':>10}",
+    ]
+    for head, values in summary["val"].items():
+        lines.append(f"{HEAD_TITLES.get(head, head):<14}{values['accuracy']:>14.1%}{values['loss']:>10.3f}")
+    for name, path in summary.get("exports", {}).items():
+        lines.append(f"export    {name}: {path}")
+    return "\n".join(lines)

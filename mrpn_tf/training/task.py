@@ -5,12 +5,16 @@
       run folder: config.yaml, labels.json     (run_dir.py)
       model + AdamW + losses, in strategy.scope()
       fit on the fold's training split, validating on its held-out actors, with the
-        callbacks of callbacks.py; a killed run resumes from backup/ (resume.py)
+        callbacks of `build_callbacks`; a killed run resumes from backup/ (resume.py)
       model.keras <- the checkpoint of the best epoch by validation loss
       exact validation metrics of model.keras, export (export.on_train_end), summary.json
 
 Paper 4.2 settings come from the config: AdamW at 5e-5, learning rate halved after ten epochs
 without a lower validation loss; the loss is eq. 5 with the configured head weights.
+
+The parts of the task follow `train`, one section each: the optimizer (`build_optimizer`),
+the GPU switches (`apply_switches`), the callbacks (`build_callbacks`) and the build before
+`fit` that lets replicas take batches of different shapes (`build_before_fit`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 from typing import Any, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from mrpn_tf import model as model_lib
@@ -28,20 +33,15 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import dataset_builder
-from mrpn_tf.training import accelerator
-from mrpn_tf.training import callbacks as callbacks_lib
 from mrpn_tf.training import evaluation
-from mrpn_tf.training import history
 from mrpn_tf.training import input_data
-from mrpn_tf.training import optimizer as optimizer_lib
 from mrpn_tf.training import preflight
-from mrpn_tf.training import replica_batches
 from mrpn_tf.training import resume
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
-from mrpn_tf.training import summary as summary_lib
 
 ACCURACY = "accuracy"
+MONITOR = run_dir_lib.MONITOR
 
 
 def build_compiled_model(config: config_lib.Config, num_classes: int) -> keras.Model:
@@ -60,13 +60,13 @@ def build_compiled_model(config: config_lib.Config, num_classes: int) -> keras.M
     model = model_lib.build_model(config, num_classes)
     loss, loss_weights = model_lib.compile_losses(config.model)
     model.compile(
-        optimizer=optimizer_lib.build_optimizer(config.train),
+        optimizer=build_optimizer(config.train),
         loss=loss,
         loss_weights=loss_weights,
         weighted_metrics={
             head: [keras.metrics.SparseCategoricalAccuracy(name=ACCURACY)] for head in model.output
         },
-        jit_compile=False,  # XLA, when asked for, is auto-clustering (accelerator.py)
+        jit_compile=False,  # XLA, when asked for, is auto-clustering (the GPU switches below)
     )
     return model
 
@@ -129,8 +129,8 @@ def fit(
     train = input_data.distributed_dataset(
         config, strategy, dataset_builder.TRAIN, inputs, heads, train_steps, replayed_epochs=done)
     val = input_data.distributed_dataset(config, strategy, dataset_builder.VAL, inputs, heads, val_steps)
-    callbacks = callbacks_lib.build_callbacks(config, run_dir) + list(extra_callbacks)
-    replica_batches.build_before_fit(model, strategy)
+    callbacks = build_callbacks(config, run_dir) + list(extra_callbacks)
+    build_before_fit(model, strategy)
     with strategy.scope():
         model.fit(train, validation_data=val, epochs=config.train.epochs, callbacks=callbacks,
                   steps_per_epoch=train_steps, validation_steps=val_steps, shuffle=False,
@@ -143,7 +143,7 @@ def save_best_model(model: keras.Model, run_dir: run_dir_lib.RunDir) -> int:
     Returns:
       The best epoch, 1-based.
     """
-    best = history.best_epoch(history.read_history(run_dir.history_path))
+    best = run_dir_lib.best_epoch(run_dir_lib.read_history(run_dir.history_path))
     model.load_weights(run_dir.checkpoint_path(best))
     model.save(run_dir.model_path)
     return best
@@ -160,9 +160,9 @@ def export(run_dir: run_dir_lib.RunDir) -> dict[str, str]:
 
 
 def _summary(config, run_dir, sizes, strategy, best, val_metrics, exports, started) -> dict:
-    rows = history.read_history(run_dir.history_path)
+    rows = run_dir_lib.read_history(run_dir.history_path)
     heads = list(val_metrics)
-    final = history.head_values(rows[-1], heads)
+    final = run_dir_lib.head_values(rows[-1], heads)
     final["loss"] = rows[-1].get("val_loss")
     return {
         "run_dir": run_dir.root,
@@ -211,7 +211,7 @@ def train(
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:  # process-wide, and cannot be undone (config comment)
         tf.config.experimental.enable_op_determinism()
-    accelerator.apply_switches(config.train)
+    apply_switches(config.train)
     with strategy.scope():
         model = build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
     fit(model, config, strategy, run_dir, sizes, extra_callbacks)
@@ -223,5 +223,158 @@ def train(
     val_metrics = evaluation.head_metrics(evaluation.predict_split(saved, config))
     exports = export(run_dir) if config.export.on_train_end else {}
     summary = _summary(config, run_dir, sizes, strategy, best, val_metrics, exports, started)
-    summary_lib.write_summary(run_dir, summary)
+    run_dir_lib.write_summary(run_dir, summary)
     return summary
+
+
+# --- The optimizer ------------------------------------------------------------
+# The optimizer of paper 4.2: "AdaMW optimizer ... initial learning rate at 5e-5".
+#
+# Decoupled weight decay (Loshchilov & Hutter) with the rate in `train.weight_decay`. Biases and
+# normalization scales / shifts are left undecayed, the usual AdamW practice: shrinking them
+# does not limit the model's capacity, it only shifts its activations.
+
+# Substrings of the variable names that are not decayed (Dense / Conv biases, BatchNorm and
+# LayerNorm gamma / beta).
+NO_DECAY = ("bias", "gamma", "beta")
+
+
+def build_optimizer(train: config_lib.TrainConfig) -> keras.optimizers.Optimizer:
+    """AdamW with the configured learning rate and weight decay.
+
+    Args:
+      train: `optimizer` (only "adamw"), `learning_rate`, `weight_decay`.
+
+    Returns:
+      A `keras.optimizers.AdamW`; create it inside the strategy scope, like the model.
+
+    Raises:
+      ValueError: an optimizer other than "adamw".
+    """
+    if train.optimizer != "adamw":
+        raise ValueError(f"train.optimizer={train.optimizer!r}; expected 'adamw' (paper 4.2)")
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=train.learning_rate, weight_decay=train.weight_decay
+    )
+    optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
+    return optimizer
+
+
+# --- The GPU switches ---------------------------------------------------------
+# The GPU switches: mixed precision (`train.mixed_precision`) and XLA (`train.xla`).
+#
+# Mixed precision runs the convolutions and the LSTM in float16 with float32 variables; the
+# softmax outputs stay float32 (`scoring.probabilities`), so the cross-entropies are computed in
+# float32, and Keras wraps the optimizer in a LossScaleOptimizer at compile time.
+#
+# XLA is switched on as TensorFlow's auto-clustering, not as `compile(jit_compile=True)`: the
+# extractors run on the gathered real frames only (masked_time_distributed.py), a batch of
+# data-dependent size that whole-step compilation cannot express. Auto-clustering compiles the
+# parts of the step graph with static shapes and leaves the gather to TensorFlow.
+#
+# Both are set before the model is built; `preflight.check_accelerator_switches` refuses them
+# on a machine without a GPU.
+
+MIXED_POLICY = "mixed_float16"
+FULL_POLICY = "float32"
+
+
+def apply_switches(train: config_lib.TrainConfig) -> None:
+    """Sets the global dtype policy and the XLA auto-clustering from the config.
+
+    Args:
+      train: `mixed_precision`, `xla`.
+    """
+    keras.mixed_precision.set_global_policy(MIXED_POLICY if train.mixed_precision else FULL_POLICY)
+    tf.config.optimizer.set_jit("autoclustering" if train.xla else False)
+
+
+# --- The callbacks ------------------------------------------------------------
+# The callbacks of a training run, in the order their epoch-end work must happen.
+#
+#   ReduceLROnPlateau  paper 4.2: the learning rate is "decreased two times if validation loss
+#                      is not dropping over ten epochs" (factor and patience from the config)
+#   EarlyStopping      optional (train.early_stopping_patience > 0), on validation loss
+#   ModelCheckpoint    the weights of every epoch (the best one becomes model.keras)
+#   CSVLogger          history.csv, appended to when a run resumes
+#   TensorBoard        logs/
+#   BackupAndRestore   backup/: a killed run resumes at the last finished epoch
+#   ResumeState        backup/: what BackupAndRestore leaves out (resume.py)
+#
+# The learning-rate and stopping decisions come first so that the backup taken at the end of an
+# epoch holds the learning rate the next epoch will use.
+
+
+def build_callbacks(
+    config: config_lib.Config, run_dir: run_dir_lib.RunDir
+) -> list[keras.callbacks.Callback]:
+    """Callbacks for `fit` writing into `run_dir` (module docstring).
+
+    Args:
+      config: `train.lr_factor`, `train.lr_patience`, `train.early_stopping_patience`.
+      run_dir: the folder this process writes.
+
+    Returns:
+      The callbacks, in order.
+    """
+    train = config.train
+    schedule = [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=MONITOR, factor=train.lr_factor, patience=train.lr_patience, verbose=1
+        )
+    ]
+    if train.early_stopping_patience > 0:
+        schedule.append(keras.callbacks.EarlyStopping(
+            monitor=MONITOR, patience=train.early_stopping_patience, verbose=1
+        ))
+    return schedule + [
+        keras.callbacks.ModelCheckpoint(run_dir.checkpoint_pattern, save_weights_only=True),
+        keras.callbacks.CSVLogger(run_dir.history_path, append=True),
+        keras.callbacks.TensorBoard(run_dir.logs_dir, write_graph=False, profile_batch=0),
+        # Kept after the run: rerunning a finished run folder then trains nothing more.
+        keras.callbacks.BackupAndRestore(run_dir.backup_dir, delete_checkpoint=False),
+        resume.ResumeState(run_dir.backup_dir, schedule),
+    ]
+
+
+# --- Fitting on replica batches of different shapes ---------------------------
+# Fitting on replica batches of different shapes (variable-length clips under tf.distribute).
+#
+# Each replica's batch is padded to its own longest clip, so two replicas' batches usually
+# differ in their time axis. tf.distribute runs such steps fine, but Keras 3's `fit` first takes
+# one distributed batch and averages it across the replicas to build the model's metrics and
+# optimizer; averaging tensors of different shapes fails (the AddN error of keras-team/keras
+# issue 19246, open for Keras 3.x).
+#
+# So the model is built beforehand, inside the strategy scope, on a one-clip batch
+# (`test_on_batch` builds the compiled losses, metrics and optimizer and changes no weight),
+# and is then told to take its strategy from the surrounding scope instead of the one it was
+# created under: Keras skips that averaging step for such a model, and `fit` runs inside
+# `strategy.scope()` with the very same strategy.
+
+def _one_clip_batch(model: keras.Model) -> tuple[dict, dict, dict]:
+    """A batch of one all-real clip of one frame / segment, shaped like the model's inputs."""
+    inputs = {
+        key: np.ones([1] + [d or 1 for d in tensor.shape[1:]], np.float32)
+        for key, tensor in model.input.items()
+    }
+    heads = list(model.output)
+    return inputs, {h: np.zeros(1, np.int32) for h in heads}, {h: np.ones(1, np.float32) for h in heads}
+
+
+def build_before_fit(model: keras.Model, strategy: tf.distribute.Strategy) -> None:
+    """Builds `model`'s training state in `strategy`'s scope and skips Keras's batch averaging.
+
+    Call after `compile`; then call `fit` (and `evaluate`) inside `strategy.scope()`.
+
+    Args:
+      model: compiled, created inside `strategy.scope()`.
+      strategy: the run's strategy.
+    """
+    with strategy.scope():
+        inputs, targets, weights = _one_clip_batch(model)
+        model.test_on_batch(inputs, targets, sample_weight=weights)
+        model.reset_metrics()
+    # Keras reads the strategy from this attribute when set and from the current scope when
+    # None; only the batch-averaging build step tells the two apart (module docstring).
+    model._distribute_strategy = None

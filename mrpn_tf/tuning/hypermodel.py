@@ -27,8 +27,6 @@ import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
-from mrpn_tf.training import accelerator
-from mrpn_tf.training import history
 from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
@@ -48,7 +46,7 @@ def _seed_as_train_does(train: config_lib.TrainConfig) -> None:
     keras.utils.set_random_seed(train.seed)
     if train.deterministic:  # process-wide and permanent, as in task.train
         tf.config.experimental.enable_op_determinism()
-    accelerator.apply_switches(train)
+    task.apply_switches(train)
 
 
 class MRPNHyperModel(keras_tuner.HyperModel):
@@ -150,4 +148,4 @@ class MRPNHyperModel(keras_tuner.HyperModel):
         run_dir_lib.create(run_dir, config)
         print(f"trial run folder: {run_dir.root}")
         task.fit(model, config, self.strategy, run_dir, sizes, callbacks)
-        return history.read_history(run_dir.history_path)
+        return run_dir_lib.read_history(run_dir.history_path)

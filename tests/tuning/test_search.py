@@ -19,7 +19,7 @@ import keras
 import pytest
 
 from mrpn_tf.config import overrides
-from mrpn_tf.training import history
+from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.config import run_files
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.tuning import objective
@@ -56,7 +56,7 @@ def request_for(path: str, directory: str, tuner: str = "random", max_trials: in
 
 
 def trial_history(directory: str, trial_id: str, fold: int = 1) -> list[dict]:
-    return history.read_history(os.path.join(directory, f"trial_{trial_id}", f"fold{fold}", "history.csv"))
+    return run_dir_lib.read_history(os.path.join(directory, f"trial_{trial_id}", f"fold{fold}", "history.csv"))
 
 
 def oracle_state(directory: str) -> dict:
@@ -177,7 +177,7 @@ def test_command_line_search_then_train_of_its_best_config_reproduces_the_best_t
     assert train.returncode == 0, train.stderr[-4000:]
     trials = {t: json.loads((directory / f"trial_{t}" / "trial.json").read_text()) for t in ("0", "1")}
     best_id = max(trials, key=lambda t: (trials[t]["score"], -int(t)))
-    trained = history.read_history(str(tmp_path / "run" / "history.csv"))
+    trained = run_dir_lib.read_history(str(tmp_path / "run" / "history.csv"))
     trial = trial_history(str(directory), best_id)
     for name in (objective.OBJECTIVE, objective.VAL_LOSS):
         assert [r[name] for r in trained] == pytest.approx([r[name] for r in trial], rel=1e-5), name
