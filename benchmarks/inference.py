@@ -41,13 +41,13 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mrpn_tf.config import config as config_lib  # noqa: E402
-from mrpn_tf.config import overrides  # noqa: E402
 from mrpn_tf.data import datasets  # noqa: E402
 from mrpn_tf.data import features  # noqa: E402
 from mrpn_tf.data.pipeline import dataset_builder  # noqa: E402
 from mrpn_tf.export import predictor  # noqa: E402
 from mrpn_tf.export import representative_data  # noqa: E402
 from mrpn_tf.export import run_export  # noqa: E402
+from mrpn_tf.training import run_dir as run_dir_lib  # noqa: E402
 from mrpn_tf.export import serving_preprocessing  # noqa: E402
 from mrpn_tf.export import signature_keys  # noqa: E402
 from mrpn_tf.export import tflite_export  # noqa: E402
@@ -84,9 +84,10 @@ def synthetic_clip(config: config_lib.Config, seconds: float) -> tuple[np.ndarra
 def model_and_config(variant: str, run_dir: str | None) -> tuple[keras.Model, config_lib.Config, list[str]]:
     """A trained run's model, or an untrained one of the variant on the demo set's classes."""
     if run_dir:
-        config = overrides.load_config(os.path.join(run_dir, overrides.RESOLVED_CONFIG_NAME))
-        _, labels = run_export.read_run_labels(run_dir)
-        return keras.saving.load_model(os.path.join(run_dir, run_export.RUN_MODEL)), config, labels
+        run = run_dir_lib.RunDir(run_dir)
+        config = run_dir_lib.load_config(run)
+        _, labels = run_dir_lib.read_run_labels(run)
+        return keras.saving.load_model(run.model_path), config, labels
     config = config_lib.variant(variant)
     config.data.dataset = datasets.DEMO
     labels = list(datasets.label_names(datasets.DEMO))

@@ -16,7 +16,6 @@ half version behind for TF Serving to load.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -26,7 +25,6 @@ from typing import Optional, Sequence
 import keras
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
 from mrpn_tf.export import input_specs
 from mrpn_tf.export import metadata as metadata_lib
 from mrpn_tf.export import representative_data
@@ -36,10 +34,8 @@ from mrpn_tf.export import tflite_export
 from mrpn_tf.export import window_model
 from mrpn_tf.export import windowing
 from mrpn_tf.model import testing_mode
+from mrpn_tf.training import run_dir as run_dir_lib
 
-# The run-folder contract (mrpn_tf/training/run_dir.py).
-RUN_LABELS = "labels.json"
-RUN_MODEL = "model.keras"
 SAVEDMODEL = "savedmodel"
 TFLITE_SUFFIX = "_tflite"
 
@@ -226,16 +222,6 @@ def export_model(
     return paths
 
 
-def read_run_labels(run_dir: str) -> tuple[str, list[str]]:
-    """(dataset, class names in output order) from a run folder's labels.json."""
-    path = os.path.join(run_dir, RUN_LABELS)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} not found: {run_dir} is not a finished training run")
-    with open(path) as f:
-        payload = json.load(f)
-    return payload["dataset"], list(payload["labels"])
-
-
 def export_run(
     run_dir: str,
     name: Optional[str] = None,
@@ -257,12 +243,12 @@ def export_run(
       FileNotFoundError: the run folder lacks one of its files (the message names it).
       FileExistsError: the version exists already.
     """
-    config = overrides.load_config(os.path.join(run_dir, overrides.RESOLVED_CONFIG_NAME))
-    dataset, labels = read_run_labels(run_dir)
-    model_path = os.path.join(run_dir, RUN_MODEL)
-    if not os.path.isfile(model_path):
-        raise FileNotFoundError(f"{model_path} not found: {run_dir} has no trained model")
-    model = keras.saving.load_model(model_path)
+    run = run_dir_lib.RunDir(run_dir)
+    config = run_dir_lib.load_config(run)
+    dataset, labels = run_dir_lib.read_run_labels(run)
+    if not os.path.isfile(run.model_path):
+        raise FileNotFoundError(f"{run.model_path} not found: {run_dir} has no trained model")
+    model = keras.saving.load_model(run.model_path)
     name = name or config.export.name
     out_dir = out_dir or config.export.out_dir
     version = version or config.export.version or next_version(os.path.join(out_dir, name))

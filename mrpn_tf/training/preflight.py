@@ -6,14 +6,12 @@ Each check names what it found and what it expected:
   * the fold has training clips (at least one full global batch) and validation clips;
   * the network's modalities are in the data (AM needs audio, VM video, N0-N2 both);
   * pretrained extractor weights named by the config exist;
-  * mixed precision / XLA are asked for only where there is a GPU;
-  * the exporter is installed when the run is to export at its end.
+  * mixed precision / XLA are asked for only where there is a GPU.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 
 from mrpn_tf.config import config as config_lib
@@ -22,7 +20,6 @@ from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.data.pipeline import tfrecord_source
 from mrpn_tf.data.pipeline import video_source
 
-EXPORT_MODULE = "mrpn_tf.export.run_export"
 # Which streams each network reads (paper Table 1: AM audio, VM video; N0-N2 both).
 NEEDS = {"N0": ("video", "audio"), "N1": ("video", "audio"), "N2": ("video", "audio"),
          "AM": ("audio",), "VM": ("video",)}
@@ -113,13 +110,6 @@ def check_accelerator_switches(train: config_lib.TrainConfig, has_gpu: bool) -> 
             raise ValueError(f"train.{key}=true needs a GPU and none is visible; set it to false")
 
 
-def check_exporter(config: config_lib.Config) -> None:
-    """Refuses export.on_train_end when the exporter is not installed."""
-    if config.export.on_train_end and importlib.util.find_spec(EXPORT_MODULE) is None:
-        raise ValueError(f"export.on_train_end=true but {EXPORT_MODULE} is not available; "
-                         "set export.on_train_end=false")
-
-
 def check_run(config: config_lib.Config, global_batch: int, has_gpu: bool) -> SplitSizes:
     """Every check of the module docstring, in the order a user would fix them.
 
@@ -138,7 +128,6 @@ def check_run(config: config_lib.Config, global_batch: int, has_gpu: bool) -> Sp
         check_modalities(config)
         check_extractor_weights(config.model)
         check_accelerator_switches(config.train, has_gpu)
-        check_exporter(config)
         sizes = split_sizes(config)
         check_split_sizes(sizes, config, global_batch)
     except (ValueError, FileNotFoundError) as e:

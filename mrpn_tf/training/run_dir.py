@@ -9,7 +9,7 @@
     <run_dir>/history.csv      one row per epoch (CSVLogger; epoch column 0-based)
     <run_dir>/summary.json     final metrics, best epoch, export paths (`write_summary`)
 
-The export code reads this layout; keep the names. In a multi-worker run only the chief writes
+The export code reads this layout through `RunDir` (export/run_export.py). In a multi-worker run only the chief writes
 here; every other worker keeps its own copy under `<run_dir>/workers/<task>/` (each worker
 must save and restore its own state, and their files would otherwise collide).
 """
@@ -159,10 +159,28 @@ def create(run_dir: RunDir, config: config_lib.Config) -> None:
     })
 
 
+def read_run_labels(run_dir: RunDir) -> tuple[str, list[str]]:
+    """(dataset, class names in output order) from the run's labels.json.
+
+    Raises:
+      FileNotFoundError: no labels.json (the folder is not a training run).
+    """
+    if not os.path.isfile(run_dir.labels_path):
+        raise FileNotFoundError(
+            f"{run_dir.labels_path} not found: {run_dir.root} is not a finished training run")
+    with open(run_dir.labels_path) as f:
+        payload = json.load(f)
+    return payload["dataset"], list(payload["labels"])
+
+
 def read_labels(run_dir: RunDir) -> list[str]:
     """Class names in output order, from labels.json."""
-    with open(run_dir.labels_path) as f:
-        return list(json.load(f)["labels"])
+    return read_run_labels(run_dir)[1]
+
+
+def load_config(run_dir: RunDir) -> config_lib.Config:
+    """The run's resolved config.yaml."""
+    return overrides.load_config(run_dir.config_path)
 
 
 def write_json(path: str, value: Any) -> None:

@@ -19,7 +19,6 @@ the GPU switches (`apply_switches`), the callbacks (`build_callbacks`) and the b
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from typing import Any, Sequence
@@ -33,6 +32,7 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import dataset_builder
+from mrpn_tf.export import run_export
 from mrpn_tf.training import evaluation
 from mrpn_tf.training import input_data
 from mrpn_tf.training import preflight
@@ -150,13 +150,12 @@ def save_best_model(model: keras.Model, run_dir: run_dir_lib.RunDir) -> int:
 
 
 def export(run_dir: run_dir_lib.RunDir) -> dict[str, str]:
-    """Exports the run with the export package's `export_run` (serving and TFLite files).
+    """Exports the run with `run_export.export_run` (serving and TFLite files).
 
     Returns:
       Export name -> path, as `export_run` reports them.
     """
-    exporter = importlib.import_module(preflight.EXPORT_MODULE)  # checked by preflight
-    return dict(exporter.export_run(run_dir.root))
+    return dict(run_export.export_run(run_dir.root))
 
 
 def _summary(config, run_dir, sizes, strategy, best, val_metrics, exports, started) -> dict:

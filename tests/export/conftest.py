@@ -27,6 +27,7 @@ from mrpn_tf.model import compile_losses
 from mrpn_tf.model import build_model
 from mrpn_tf.model import inference_model
 from mrpn_tf.model import side_head_models
+from mrpn_tf.training import run_dir as run_dir_lib
 from tests.data.pipeline import synthetic_records
 
 
@@ -76,9 +77,9 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     run_dir = str(root / "run")
     overrides.save_resolved(config, run_dir)
     labels = list(datasets.label_names("demo"))
-    with open(os.path.join(run_dir, run_export.RUN_LABELS), "w") as f:
+    with open(os.path.join(run_dir, run_dir_lib.LABELS_NAME), "w") as f:
         json.dump({"dataset": "demo", "labels": labels}, f)
-    _fitted_model(config, len(labels)).save(os.path.join(run_dir, run_export.RUN_MODEL))
+    _fitted_model(config, len(labels)).save(os.path.join(run_dir, run_dir_lib.MODEL_NAME))
     return TinyRun(run_dir, config, labels)
 
 
@@ -103,7 +104,7 @@ def loaded(exported):
 @pytest.fixture(scope="session")
 def trained(tiny_run) -> keras.Model:
     """The run's model.keras, loaded."""
-    return keras.saving.load_model(os.path.join(tiny_run.run_dir, run_export.RUN_MODEL))
+    return keras.saving.load_model(os.path.join(tiny_run.run_dir, run_dir_lib.MODEL_NAME))
 
 
 @pytest.fixture(scope="session")

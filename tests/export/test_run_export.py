@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
 
+from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
+from mrpn_tf.data import datasets
 from mrpn_tf.data import features
 from mrpn_tf.export import __main__ as export_cli
 from mrpn_tf.export import metadata as metadata_lib
@@ -16,6 +19,7 @@ from mrpn_tf.export import representative_data
 from mrpn_tf.export import run_export
 from mrpn_tf.export import signature_keys as keys
 from mrpn_tf.export import windowing
+from mrpn_tf.training import run_dir as run_dir_lib
 
 
 def test_layout_is_tf_serving_and_tflite_beside_it(exported, export_root):
@@ -92,7 +96,19 @@ def test_representative_dataset_feeds_every_signature():
 
 
 def test_labels_json_is_required(tmp_path):
+    run = run_dir_lib.RunDir(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="labels.json"):
-        run_export.read_run_labels(str(tmp_path))
+        run_dir_lib.read_run_labels(run)
     (tmp_path / "labels.json").write_text(json.dumps({"dataset": "demo", "labels": ["a", "b"]}))
-    assert run_export.read_run_labels(str(tmp_path)) == ("demo", ["a", "b"])
+    assert run_dir_lib.read_run_labels(run) == ("demo", ["a", "b"])
+
+
+def test_export_reads_the_run_folder_that_training_writes(tmp_path):
+    """One contract: what run_dir.create writes is what export_run reads (here: up to the model)."""
+    config = config_lib.tiny()
+    config.train.run_dir = str(tmp_path / "run")
+    run = run_dir_lib.RunDir(config.train.run_dir)
+    run_dir_lib.create(run, config)
+    assert run_dir_lib.read_run_labels(run) == (config.data.dataset, list(datasets.label_names(config.data.dataset)))
+    with pytest.raises(FileNotFoundError, match=re.escape(run.model_path)):
+        run_export.export_run(run.root)

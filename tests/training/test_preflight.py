@@ -67,13 +67,6 @@ def test_gpu_switches_without_gpu(prepared_dir, tmp_path, strategy):
     _refused(config, strategy, "train.mixed_precision=true needs a GPU")
 
 
-def test_export_without_exporter(prepared_dir, tmp_path, strategy, monkeypatch):
-    monkeypatch.setattr(preflight, "EXPORT_MODULE", "mrpn_tf.export.not_there")
-    config = conftest.training_config(prepared_dir, str(tmp_path / "run"))
-    config.export.on_train_end = True
-    _refused(config, strategy, "export.on_train_end=true but mrpn_tf.export.not_there")
-
-
 def test_run_folder_of_another_run(prepared_dir, tmp_path, strategy):
     config = conftest.training_config(prepared_dir, str(tmp_path / "run"))
     os.makedirs(config.train.run_dir)
