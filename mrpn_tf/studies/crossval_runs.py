@@ -23,8 +23,8 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.folds import folds
 from mrpn_tf.studies import crossval_tables
+from mrpn_tf.studies import runs as runs_lib
 from mrpn_tf.training import preflight
-from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import task
 
 NETWORKS = ("N0", "N1", "N2", "AM", "VM")
@@ -42,6 +42,21 @@ class RunSpec:
     def name(self) -> str:
         """The run folder's name inside its fold folder, e.g. "AM-NT"."""
         return f"{self.network}-{'T' if self.time_augment else 'NT'}"
+
+    @property
+    def folder(self) -> str:
+        """The run folder relative to the cross-validation folder."""
+        return os.path.join(f"fold{self.fold}", self.name)
+
+    @property
+    def label(self) -> str:
+        """A short name for progress lines, e.g. "fold 3 AM-NT"."""
+        return f"fold {self.fold} {self.name}"
+
+    def settings(self) -> dict[str, Any]:
+        """The config keys this run changes (runs.run_config)."""
+        return {"model.network": self.network, "data.fold": self.fold,
+                "data.time_augment": self.time_augment}
 
     @property
     def key(self) -> tuple[str, bool, int]:
@@ -120,13 +135,7 @@ def check_folds_have_clips(base: config_lib.Config, fold_ids: Sequence[int]) -> 
 
 def run_config(base: config_lib.Config, spec: RunSpec, out_dir: str) -> config_lib.Config:
     """The config of one run: the base with its network, fold, augmentation and folder."""
-    config = copy.deepcopy(base)
-    config.model.network = spec.network
-    config.data.fold = spec.fold
-    config.data.time_augment = spec.time_augment
-    config.train.run_dir = os.path.join(out_dir, f"fold{spec.fold}", spec.name)
-    config.export.on_train_end = False  # cross-validation is about the tables
-    return config
+    return runs_lib.run_config(base, spec, out_dir)
 
 
 def run_all(
@@ -143,18 +152,13 @@ def run_all(
     Returns:
       RunSpec.key -> summary.
     """
-    results = {}
-    for number, spec in enumerate(runs, start=1):
-        config = run_config(base, spec, out_dir)
-        folder = run_dir_lib.RunDir(config.train.run_dir)
-        if os.path.isfile(folder.summary_path):
-            print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}: done earlier")
-            results[spec.key] = run_dir_lib.read_summary(folder)
-            continue
-        print(f"[{number}/{len(runs)}] fold {spec.fold} {spec.name}")
-        results[spec.key] = task.train(config, strategy)
+    def train(config: config_lib.Config) -> dict[str, Any]:
+        summary = task.train(config, strategy)
         keras.backend.clear_session()  # each run builds a new model; free the last one
-    return results
+        return summary
+
+    summaries = runs_lib.run_all(runs, out_dir, lambda spec: run_config(base, spec, out_dir), train)
+    return {spec.key: summary for spec, summary in summaries.items()}
 
 
 def write_tables(

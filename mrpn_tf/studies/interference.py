@@ -50,6 +50,7 @@ from mrpn_tf.data.folds import folds
 from mrpn_tf.studies import interference_data
 from mrpn_tf.studies import interference_report
 from mrpn_tf.studies import interference_runs
+from mrpn_tf.studies import runs as runs_lib
 from mrpn_tf.config import run_files
 
 # The experiment's run file, beside the package in the checkout (as train's demo run file).
@@ -265,7 +266,7 @@ def run_experiment(
 
     try:
         data = {q: interference_data.make_data(config, args.out, q, fuzzy, args.workers) for q in qs}
-        results = interference_runs.run_all(
+        results = runs_lib.run_all(
             runs, args.out,
             lambda spec: interference_runs.run_config(config, spec, args.out, *data[spec.q]),
             train, on_result=report)

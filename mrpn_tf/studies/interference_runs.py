@@ -13,15 +13,14 @@ from its backup (training/task.py); so rerunning the same command continues wher
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import os
-import time
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
+from mrpn_tf.studies import runs as runs_lib
 from mrpn_tf.training import run_dir as run_dir_lib
 
 NETWORKS = ("N0", "N1", "N2")
@@ -29,8 +28,6 @@ RUNS_DIR = "runs"
 EXPERIMENT_NAME = "experiment.json"
 PRECISE_BN_NAME = "precise_bn.json"
 
-# One training run: the run's config -> its summary (task.train with the strategy bound).
-TrainFn = Callable[[config_lib.Config], Mapping[str, Any]]
 # A run folder and epoch -> that checkpoint's validation scores (precise_bn.evaluate_checkpoint).
 ScoreFn = Callable[[run_dir_lib.RunDir, int], Mapping[str, Any]]
 
@@ -68,6 +65,10 @@ class RunSpec:
         """A short name for progress lines, e.g. "q=0.3 N2 seed 1"."""
         return f"q={self.q:g} {self.network} seed {self.seed}"
 
+    def settings(self) -> dict[str, Any]:
+        """The config keys this run changes (runs.run_config)."""
+        return {"model.network": self.network, "train.seed": self.seed, "data.seed": self.seed}
+
 
 def plan_runs(qs: Sequence[float], networks: Sequence[str], seeds: Sequence[int]) -> list[RunSpec]:
     """Every run, seed by seed, then q by q, the networks side by side.
@@ -93,14 +94,9 @@ def run_config(
     Returns:
       A new config.
     """
-    config = copy.deepcopy(base)
-    config.model.network = spec.network
-    config.train.seed = spec.seed
-    config.data.seed = spec.seed
+    config = runs_lib.run_config(base, spec, out_dir)
     config.data.root = root
     config.data.prepared_dir = prepared_dir
-    config.train.run_dir = os.path.join(out_dir, spec.folder)
-    config.export.on_train_end = False  # the experiment is about accuracies, not serving
     return config
 
 
@@ -150,52 +146,6 @@ def claim_out_dir(out_dir: str, settings: Mapping[str, Any]) -> None:
     run_dir_lib.write_json(path, dict(settings))
 
 
-def finished_summary(out_dir: str, spec: RunSpec) -> Optional[dict[str, Any]]:
-    """The run's summary.json when it has finished, else None."""
-    folder = run_dir_lib.RunDir(os.path.join(out_dir, spec.folder))
-    return run_dir_lib.read_summary(folder) if os.path.isfile(folder.summary_path) else None
-
-
-def run_all(
-    runs: Sequence[RunSpec],
-    out_dir: str,
-    config_for: Callable[[RunSpec], config_lib.Config],
-    train_fn: TrainFn,
-    on_result: Callable[[dict[RunSpec, Mapping[str, Any]]], None] = lambda results: None,
-) -> dict[RunSpec, Mapping[str, Any]]:
-    """Makes every run that has no summary yet, in order; returns all their summaries.
-
-    Args:
-      runs: from `plan_runs`.
-      out_dir: the experiment folder.
-      config_for: the config of a run (`run_config` with the run's data folders).
-      train_fn: trains one run and returns its summary.
-      on_result: called with the summaries so far after each run trained (the report is
-        rewritten as the experiment goes, so hours in, a partial table can be read).
-
-    Returns:
-      RunSpec -> summary.
-    """
-    results: dict[RunSpec, Mapping[str, Any]] = {}
-    started, trained = time.time(), 0
-    for number, spec in enumerate(runs, start=1):
-        prefix = f"[{number}/{len(runs)}] {spec.label}"
-        summary = finished_summary(out_dir, spec)
-        if summary is not None:
-            print(f"{prefix}: done earlier")
-            results[spec] = summary
-            continue
-        print(f"{prefix}: training ({_elapsed(started)} elapsed)", flush=True)
-        results[spec] = train_fn(config_for(spec))
-        trained += 1
-        left = sum(1 for s in runs[number:] if finished_summary(out_dir, s) is None)
-        per_run = (time.time() - started) / trained
-        print(f"{prefix}: done, {_clock(per_run)} per run so far, "
-              f"{left} to go (~{_clock(per_run * left)})", flush=True)
-        on_result(results)
-    return results
-
-
 def score_precise_bn(
     runs: Sequence[RunSpec],
     out_dir: str,
@@ -211,7 +161,7 @@ def score_precise_bn(
     Args:
       runs: from `plan_runs`.
       out_dir: the experiment folder.
-      summaries: the finished runs' summaries (`run_all`); runs not in it are left out.
+      summaries: the finished runs' summaries (`runs.run_all`); runs not in it are left out.
       score_fn: scores a run folder's checkpoint of a given epoch.
       on_result: called with the scores so far after each new one.
 
@@ -235,12 +185,3 @@ def score_precise_bn(
         run_dir_lib.write_json(path, results[spec])
         on_result(results)
     return results
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _elapsed(started: float) -> str:
-    return _clock(time.time() - started)

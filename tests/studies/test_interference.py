@@ -13,6 +13,7 @@ from mrpn_tf.data.folds import folds
 from mrpn_tf.studies import interference
 from mrpn_tf.studies import interference_data
 from mrpn_tf.studies import interference_runs
+from mrpn_tf.studies import runs as runs_lib
 
 
 def fake_summary(config, va=0.5):
@@ -30,7 +31,7 @@ def nothing_trains(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the experiment started although its arguments are bad")
     monkeypatch.setattr(interference_data, "make_data", refuse)
-    monkeypatch.setattr(interference_runs, "run_all", refuse)
+    monkeypatch.setattr(runs_lib, "run_all", refuse)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -115,7 +116,7 @@ def test_finished_runs_are_skipped(tmp_path, capsys):
         return fake_summary(config)
 
     reports = []
-    results = interference_runs.run_all(
+    results = runs_lib.run_all(
         runs, out, lambda s: interference_runs.run_config(config_lib.tiny(), s, out, "d", "p"),
         train, on_result=lambda r: reports.append(len(r)))
     assert trained == ["N2"]
