@@ -8,7 +8,7 @@
 
 from mrpn_tf.model.branch import Branch, audio_branch, video_branch
 from mrpn_tf.model.deep_features import feature_model
-from mrpn_tf.model.losses import compile_losses, head_weights, losses_for_outputs
+from mrpn_tf.model.losses import compile_losses, head_loss_weights, losses_for_outputs
 from mrpn_tf.model.networks import build_model, build_network, output_keys
 from mrpn_tf.model.testing_mode import branch_heads, inference_model, side_head_models
 
@@ -20,7 +20,7 @@ __all__ = [
     "build_network",
     "compile_losses",
     "feature_model",
-    "head_weights",
+    "head_loss_weights",
     "inference_model",
     "losses_for_outputs",
     "output_keys",

@@ -18,7 +18,7 @@ from mrpn_tf.data import features
 from mrpn_tf.model import networks
 
 
-def head_weights(model_config: config_lib.ModelConfig) -> dict[str, float]:
+def head_loss_weights(model_config: config_lib.ModelConfig) -> dict[str, float]:
     """w_h of eq. 5 per head key: {v: w_v, a: w_a, va: w_va}."""
     return {
         features.V: model_config.loss_weight_v,
@@ -58,4 +58,4 @@ def compile_losses(
       (loss, loss_weights), dicts keyed by the model's output keys.
     """
     keys = networks.output_keys(model_config.network)
-    return losses_for_outputs(keys, head_weights(model_config))
+    return losses_for_outputs(keys, head_loss_weights(model_config))

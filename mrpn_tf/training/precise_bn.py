@@ -4,11 +4,8 @@ BatchNormalization's moving averages are updated while the weights move. With mo
 they average the batch statistics of about the last 10 steps, each taken with other weights.
 At the learning rates of the CPU configs (1e-3 to 2e-3, models trained from scratch) the
 weights move far in 10 steps, so the averages describe a network that no longer exists, and
-inference (which uses them) scores lower than the weights deserve. Over the 45 runs of the
-interference experiment (8 epochs at 2e-3), scoring each last checkpoint with recomputed
-statistics raised clean-actor accuracy of the fusion head by 6.9 points on average (N0 +1.9,
-N1 +11.9, N2 +6.9; 28 runs up, 9 down). In an earlier RAVDESS AM(NT) run (fold 1, epoch 10),
-the training clips' own accuracy in inference mode went from 27 % to 72 %.
+inference (which uses them) scores lower than the weights deserve (measured effects:
+docs/results.md, interference section).
 
 `recompute` runs training batches through the model in training mode, weights untouched, and
 sets every BatchNormalization layer (FeatureNorm included) to the average of its batch means

@@ -19,6 +19,7 @@ the GPU switches (`apply_switches`), the callbacks (`build_callbacks`) and the b
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any, Sequence
@@ -158,7 +159,32 @@ def export(run_dir: run_dir_lib.RunDir) -> dict[str, str]:
     return dict(run_export.export_run(run_dir.root))
 
 
-def _summary(config, run_dir, sizes, strategy, best, val_metrics, exports, started) -> dict:
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run reports in summary.json, besides its config and history.
+
+    Attributes:
+      run_dir: the run folder.
+      sizes: the fold's clip counts.
+      replicas: replicas in sync (the global batch is `train.batch_size` times this).
+      best_epoch: 1-based epoch of model.keras.
+      val_metrics: per head, model.keras on every validation clip once.
+      exports: export name -> path ({} without export).
+      started: `time.time()` when the run started.
+    """
+
+    run_dir: run_dir_lib.RunDir
+    sizes: preflight.SplitSizes
+    replicas: int
+    best_epoch: int
+    val_metrics: dict[str, dict[str, float]]
+    exports: dict[str, str]
+    started: float
+
+
+def _summary(config: config_lib.Config, outcome: RunOutcome) -> dict[str, Any]:
+    """summary.json's content (its layout: run_dir.py)."""
+    run_dir, sizes, val_metrics = outcome.run_dir, outcome.sizes, outcome.val_metrics
     rows = run_dir_lib.read_history(run_dir.history_path)
     heads = list(val_metrics)
     final = run_dir_lib.head_values(rows[-1], heads)
@@ -171,15 +197,15 @@ def _summary(config, run_dir, sizes, strategy, best, val_metrics, exports, start
         "fold_name": folds.fold(config.data.dataset, config.data.fold).name,
         "train_clips": sizes.train_clips,
         "val_clips": sizes.val_clips,
-        "replicas": strategy.num_replicas_in_sync,
-        "global_batch_size": config.train.batch_size * strategy.num_replicas_in_sync,
+        "replicas": outcome.replicas,
+        "global_batch_size": config.train.batch_size * outcome.replicas,
         "epochs_trained": len(rows),
-        "best_epoch": best,
+        "best_epoch": outcome.best_epoch,
         "val": val_metrics,
         "final_epoch": final,
         "model": run_dir.model_path,
-        "exports": exports,
-        "wall_time_s": round(time.time() - started, 1),
+        "exports": outcome.exports,
+        "wall_time_s": round(time.time() - outcome.started, 1),
     }
 
 
@@ -221,7 +247,9 @@ def train(
     saved = keras.saving.load_model(run_dir.model_path)
     val_metrics = evaluation.head_metrics(evaluation.predict_split(saved, config))
     exports = export(run_dir) if config.export.on_train_end else {}
-    summary = _summary(config, run_dir, sizes, strategy, best, val_metrics, exports, started)
+    summary = _summary(config, RunOutcome(
+        run_dir=run_dir, sizes=sizes, replicas=strategy.num_replicas_in_sync, best_epoch=best,
+        val_metrics=val_metrics, exports=exports, started=started))
     run_dir_lib.write_summary(run_dir, summary)
     return summary
 

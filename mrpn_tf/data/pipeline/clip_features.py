@@ -66,7 +66,7 @@ def head_targets(label: tf.Tensor) -> dict[str, tf.Tensor]:
     return {head: label for head in features.HEAD_KEYS}
 
 
-def head_weights(weight: tf.Tensor | float) -> dict[str, tf.Tensor]:
+def head_sample_weights(weight: tf.Tensor | float) -> dict[str, tf.Tensor]:
     """Per-head sample weight: 1 for a real clip, 0 for an evaluation padding clip."""
     weight = tf.cast(weight, tf.float32)
     return {head: weight for head in features.HEAD_KEYS}
@@ -84,7 +84,7 @@ def clip_example(
       training: slice in time (when `data.time_augment`) and augment spatially.
 
     Returns:
-      (`clip_features` dict, `head_targets`, `head_weights(1)`).
+      (`clip_features` dict, `head_targets`, `head_sample_weights(1)`).
     """
     slice_seed, video_seed = tf.unstack(tf.random.experimental.stateless_split(seed, num=2))
     if training and config.data.time_augment:
@@ -95,4 +95,4 @@ def clip_example(
     if training:
         frames = video_augmentation.random_augment_clip(frames, video_seed, config.video)
     example = clip_features(frames, clip[clip_record.AUDIO_PCM16], config)
-    return example, head_targets(clip[clip_record.LABEL]), head_weights(1.0)
+    return example, head_targets(clip[clip_record.LABEL]), head_sample_weights(1.0)
