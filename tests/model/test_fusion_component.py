@@ -61,6 +61,11 @@ def test_configs_mirror_the_constructors():
     for layer in (scoring.Scoring(7, 3, name="s"), fusion_component.FusionComponent(7, 3, 0.2)):
         clone = type(layer).from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
+    # Each constructor argument survives the round trip with its non-default value: a
+    # get_config that left one out would give the clone the default instead.
+    clone = fusion_component.FusionComponent.from_config(
+        fusion_component.FusionComponent(7, 3, 0.2, name="f").get_config())
+    assert (clone.hidden_units, clone.num_classes, clone.dropout, clone.name) == (7, 3, 0.2, "f")
     assert keras.saving.get_registered_name(fusion_component.FusionComponent) == (
         "mrpn_tf>FusionComponent"
     )

@@ -13,6 +13,8 @@ from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import clip_features
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.data.pipeline import video_frames
+from mrpn_tf.export import serving_preprocessing
+from mrpn_tf.export import signature_keys
 from tests.data.pipeline import synthetic_records
 
 # Ten clips over three actors; label i is unique, so a label identifies its clip.
@@ -88,17 +90,23 @@ def test_evaluation_covers_every_clip_exactly_once(config):
 
 
 def test_evaluation_equals_the_serving_preprocessing(config, clips):
-    # Serving and TFLite call `clip_features` on decoded frames and the waveform: the batched,
-    # padded evaluation dataset must give the same numbers for every clip.
+    # The exported graph's own path (`serving_preprocessing.raw_to_features`: a raw batch of
+    # uint8 frames and a waveform, padded and masked in the graph) against the evaluation
+    # dataset (records parsed, decoded, padded and batched by tf.data). The video features are
+    # also checked against a plain JPEG decode scaled to [0, 1], outside both paths.
     dataset = dataset_builder.build_dataset(config, "val", actors=ACTORS)
     for clip, label in real_rows(dataset):
         record = synthetic_records.record_dict(clips[label])
-        frames = video_frames.decode_frames(record[clip_record.FRAMES], 48)
-        served = clip_features.clip_features(
-            video_frames.to_unit_float(frames), record[clip_record.AUDIO_PCM16], config
-        )
-        np.testing.assert_allclose(clip[features.VIDEO], served[features.VIDEO].numpy(), atol=1e-6)
-        np.testing.assert_allclose(clip[features.AUDIO], served[features.AUDIO].numpy(), atol=1e-4)
+        frames = tf.stack([tf.io.decode_jpeg(jpeg, channels=3) for jpeg in record[clip_record.FRAMES]])
+        waveform = tf.cast(record[clip_record.AUDIO_PCM16], tf.float32)
+        raw = {
+            signature_keys.FRAMES: frames[None], signature_keys.NUM_FRAMES: tf.shape(frames)[:1],
+            signature_keys.WAVEFORM: waveform[None], signature_keys.NUM_SAMPLES: tf.shape(waveform)[:1],
+        }
+        served = serving_preprocessing.raw_to_features(raw, [features.V, features.A], config)
+        np.testing.assert_allclose(clip[features.VIDEO], frames.numpy() / 255.0, atol=1e-6)
+        np.testing.assert_allclose(clip[features.VIDEO], served[features.VIDEO][0].numpy(), atol=1e-6)
+        np.testing.assert_allclose(clip[features.AUDIO], served[features.AUDIO][0].numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize("actors", [ACTORS, [1]])  # 3 shards: by file; 1 shard: by record
@@ -123,7 +131,14 @@ def test_training_epochs_draw_new_augmentations(config):
 def test_bucketing_and_a_fold_split(config):
     bucketed = copy.deepcopy(config)
     bucketed.data.bucket_boundaries_s = (1.25,)
-    assert len(list(dataset_builder.build_dataset(bucketed, "train", actors=ACTORS))) >= 1
+    bucketed.data.time_augment = False  # whole clips: each clip's bucket is fixed
+    # 5 clips on each side of 1.25 s; training drops each bucket's remainder: one full batch
+    # per bucket, and no batch mixes short and long clips (label i has DURATIONS[i]).
+    batches = list(dataset_builder.build_dataset(bucketed, "train", actors=ACTORS))
+    assert [int(inputs[features.VIDEO].shape[0]) for inputs, _, _ in batches] == [BATCH, BATCH]
+    short = [[DURATIONS[label] <= 1.25 for label in targets[features.VA].numpy()] for _, targets, _ in batches]
+    assert all(len(set(sides)) == 1 for sides in short)
+    assert sorted(sides[0] for sides in short) == [False, True]
     train = dataset_builder.split_actors(bucketed, "train", fold=1)
     val = dataset_builder.split_actors(bucketed, "val", fold=1)
     assert train and val and not set(train) & set(val)
