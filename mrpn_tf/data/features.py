@@ -1,7 +1,7 @@
 """Feature keys shared by the input pipeline, the model, losses, metrics and signatures.
 
-The one place these names are spelled (STYLE.md: "Feature keys are module constants, never
-repeated string literals"). The model imports them; nobody else redefines them.
+The one place these names are spelled: feature keys are module constants, never repeated
+string literals. The model imports them; nobody else redefines them.
 
 Inputs (what `build_dataset` yields as features and the model takes):
   VIDEO       float32 [B, T, H, W, 3] face crops scaled to [0, 1]

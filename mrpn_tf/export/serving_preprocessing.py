@@ -1,6 +1,6 @@
 """Raw clips -> model features inside the exported graph, with the pipeline's own functions.
 
-Preprocessing is defined once (STYLE.md): each clip of a padded raw batch goes through
+Preprocessing is defined once (as in Model Garden's `video_input.py`): each clip of a padded raw batch goes through
 `video_frames.to_unit_float` and `clip_features.clip_features` (standardize, 1-s / 0.2-s
 segments, log STFT) exactly as the evaluation pipeline runs them on a decoded record, and the
 results are zero-padded to the batch's longest clip with masks. A stream a signature does

@@ -6,7 +6,7 @@ Every clip carries masks of ones over its real frames and segments (`clip_featur
 Training drops the remainder (every step sees a full batch). Evaluation never drops or
 repeats a clip: the last, partial batch is padded to the full batch size with padding clips
 whose masks are all 0, whose targets are 0 and whose weights are 0, so metrics computed with
-the weights count every real clip exactly once (STYLE.md, big_vision `make_for_inference`).
+the weights count every real clip exactly once (as big_vision's `make_for_inference` does).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The check STYLE.md asks of every pure op: same result eagerly and inside `Dataset.map`."""
+"""The check big_vision's `pp/ops_image_test.py` makes of every pure op: same result eagerly and inside `Dataset.map`."""
 
 from __future__ import annotations
 
