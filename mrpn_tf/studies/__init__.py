@@ -4,4 +4,7 @@
                     N0, N1, N2 on a demo set where one modality is fuzzy for some actors
   ravdess_audio.py  the audio baseline AM on real RAVDESS speech next to the paper's Table 1
   paper_tables.py   the published numbers those comparisons quote
+  crossval_runs.py  cross-validation runs (python -m mrpn_tf.crossval), crossval_tables.py
+                    the paper's Tables 1-3 from them
+  runs.py           the one run orchestrator the studies share: run_config, skip-if-done run_all
 """
