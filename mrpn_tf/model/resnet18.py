@@ -53,7 +53,48 @@ def feature_dim(width_multiplier: float) -> int:
     return scaled_width(BASE_WIDTHS[-1], width_multiplier)
 
 
+@keras.saving.register_keras_serializable(package="mrpn_tf")
+class Subsample2D(keras.layers.Layer):
+    """Keeps every `stride`-th row and column of [N, H, W, C]: x[:, ::s, ::s, :].
+
+    A 1x1 convolution with stride s and "same" padding reads exactly these pixels, so
+    `Subsample2D(s)` followed by a 1x1 stride-1 convolution computes the same function with the
+    same kernel. The projection shortcut is built that way because TF 2.21's oneDNN (v3.7)
+    kernel for the weight gradient of a strided 1x1 convolution on AVX-512 CPUs
+    (`jit_1x1:avx512_core`, backward_weights) writes outside its buffers when the input channel
+    count is not a multiple of 16 and the batch is small, as in the tiny config's 8 -> 16
+    shortcut: heap corruption ("double free or corruption", "corrupted size vs. prev_size"),
+    "could not create a primitive descriptor for the reorder primitive", or silently wrong
+    gradients. A stride-1 1x1 kernel
+    takes another code path. `benchmarks/onednn_repro.py` checks whether a TensorFlow build
+    still has the bug.
+    """
+
+    def __init__(self, stride: int, **kwargs):
+        super().__init__(**kwargs)
+        self.stride = int(stride)
+
+    def call(self, x):
+        return x[:, :: self.stride, :: self.stride, :]
+
+    def compute_output_shape(self, input_shape):
+        def reduced(size):
+            return None if size is None else -(-size // self.stride)
+
+        n, h, w, c = input_shape
+        return (n, reduced(h), reduced(w), c)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"stride": self.stride})
+        return config
+
+
 def _conv_bn(x, filters: int, kernel: int, stride: int, name: str, relu: bool):
+    if kernel == 1 and stride > 1:
+        # Same function as a strided 1x1 conv, without oneDNN's faulty kernel (Subsample2D).
+        x = Subsample2D(stride, name=f"{name}_subsample")(x)
+        stride = 1
     # Conv without bias: the BatchNorm right after it has its own shift.
     x = keras.layers.Conv2D(
         filters, kernel, strides=stride, padding="same", use_bias=False,
