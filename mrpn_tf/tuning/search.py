@@ -23,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from mrpn_tf import model as model_lib
+from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.data.folds import folds as folds_lib
@@ -222,5 +223,5 @@ def run_search(
     tuner = tuner_factory.build_tuner(
         request.tuner, hypermodel, request.directory, request.max_trials,
         max_epochs=base.train.epochs, seed=base.train.seed, strategy=strategy)
-    tuner.search(callbacks=list(extra_callbacks), verbose=1)
+    tuner.search(callbacks=list(extra_callbacks), verbose=runtime.progress_verbosity())
     return _write_outputs(request, tuner, time.time() - started)

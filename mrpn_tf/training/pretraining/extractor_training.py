@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.model import branch as branch_lib
 from mrpn_tf.model import layer_names
@@ -80,7 +81,7 @@ def train_extractor(
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    history = model.fit(train, validation_data=val, epochs=epochs, shuffle=False, verbose="auto")
+    history = model.fit(train, validation_data=val, epochs=epochs, shuffle=False, verbose=runtime.progress_verbosity())
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     extractor.save_weights(out_path)
     return {"weights": out_path, "val_accuracy": float(history.history["val_accuracy"][-1]),

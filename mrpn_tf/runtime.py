@@ -1,0 +1,85 @@
+"""Process settings every entry point gets by importing `mrpn_tf`: allocator and progress output.
+
+Allocator. TensorFlow's CPU kernels allocate and free their large tensors (spectrogram
+batches, conv activations: tens of MB) with glibc's malloc on every step. By default glibc
+serves blocks above a sliding threshold with fresh `mmap` calls and returns freed memory to the
+OS (`munmap`, heap trimming), so each step faults the same pages in again: on a 2-core machine
+a third of the demo's CPU time was the kernel's (page faults), not TensorFlow's. `tune_malloc`
+keeps freed memory in the process instead (`mallopt`: no mmap below 1 GiB, no trimming, 512 MiB
+of top pad), the effect of glibc's `MALLOC_MMAP_THRESHOLD_` / `MALLOC_TRIM_THRESHOLD_` /
+`MALLOC_TOP_PAD_` variables, set from inside the process so that no launcher has to export
+them. The cost is resident memory that stays at the run's high-water mark (freed memory is
+reused, not returned); the benchmarks in `benchmarks/train_step.py` measure the gain.
+
+It does nothing when the C library is not glibc, when the user has set any of glibc's malloc
+variables or tunables (theirs win), or when `MRPN_MALLOC_TUNING=0`.
+
+Progress. Keras's progress bar redraws one line with carriage returns and colour codes; in a
+log file (CI, nohup, docker logs) that is mostly escape sequences. `progress_verbosity` gives
+Keras's `verbose` value: the bar on a terminal, one line per epoch otherwise.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import sys
+
+OPT_OUT = "MRPN_MALLOC_TUNING"
+# glibc's environment variables and tunables for the same settings: a user's choice wins.
+GLIBC_MALLOC_VARIABLES = (
+    "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_ARENA_MAX",
+)
+# mallopt parameters (malloc.h) and the values set.
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+SETTINGS = (
+    (M_MMAP_THRESHOLD, 1 << 30),  # blocks up to 1 GiB come from the heap, reused when freed
+    (M_TRIM_THRESHOLD, (1 << 31) - 1),  # never give the heap's top back (mallopt takes an int)
+    (M_TOP_PAD, 1 << 29),  # grow the heap 512 MiB at a time
+)
+
+_applied: bool | None = None
+
+
+def _user_chose_malloc_settings(environ: dict[str, str]) -> bool:
+    if environ.get(OPT_OUT, "").strip() in ("0", "false", "no", "off"):
+        return True
+    if any(name in environ for name in GLIBC_MALLOC_VARIABLES):
+        return True
+    return "glibc.malloc." in environ.get("GLIBC_TUNABLES", "")
+
+
+def tune_malloc(environ: dict[str, str] | None = None) -> bool:
+    """Applies `SETTINGS` to glibc's malloc once per process (module docstring).
+
+    Args:
+      environ: the environment to read (os.environ by default).
+
+    Returns:
+      Whether this process runs with the settings (False: not glibc, or the user's own).
+    """
+    global _applied
+    if _applied is not None:
+        return _applied
+    environ = os.environ if environ is None else environ
+    _applied = False
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
+        return _applied
+    if _user_chose_malloc_settings(environ):
+        return _applied
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return _applied
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    _applied = all(mallopt(param, value) == 1 for param, value in SETTINGS)
+    return _applied
+
+
+def progress_verbosity(stream=None) -> int:
+    """Keras's `verbose` for fit / search: 1 (progress bar) on a terminal, else 2 (a line an epoch)."""
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return 1 if isatty is not None and isatty() else 2
