@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 
+import keras
 import tensorflow as tf
 
 TF_CONFIG = "TF_CONFIG"
@@ -79,3 +80,45 @@ def worker_name() -> str:
     """This process's task in the cluster, e.g. "worker-1" ("" without a cluster)."""
     task_type, index, _ = _task()
     return f"{task_type}-{index}" if task_type else ""
+
+
+def in_multi_worker_mode(strategy: tf.distribute.Strategy) -> bool:
+    """Whether Keras treats `strategy` as a cluster (MultiWorkerMirroredStrategy over > 1 task).
+
+    The same test as Keras's own (`_collective_all_reduce_multi_worker`), which decides how a
+    step's logs are reduced.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    return bool(strategy.extended._in_multi_worker_mode())  # pylint: disable=protected-access
+
+
+def _as_vector(value):
+    value = tf.convert_to_tensor(value)
+    return tf.reshape(value, [1]) if value.shape.rank == 0 else value
+
+
+def make_step_logs_reducible(model: keras.Model, strategy: tf.distribute.Strategy) -> None:
+    """Lets Keras 3 reduce a step's logs across workers (call before `fit`).
+
+    Keras 3.15 reduces the per-replica logs of a train / test step in a cluster with
+    `strategy.reduce("MEAN", value, axis=0)`, which raises "Invalid reduction dimension 0 for
+    input with 0 dimensions" on the scalar loss and metric values every step returns. Each
+    scalar is returned as a [1] vector instead; the mean over axis 0 of the replicas' vectors
+    is the scalar mean across replicas, the value a single worker reports. Outside a cluster
+    nothing changes (Keras then reduces the scalars itself).
+
+    Args:
+      model: the compiled model about to be fit.
+      strategy: the run's strategy.
+    """
+    if not in_multi_worker_mode(strategy):
+        return
+    for name in ("train_step", "test_step"):
+        step = getattr(model, name)
+
+        def vector_logs(data, step=step):
+            return tf.nest.map_structure(_as_vector, step(data))
+
+        # An instance attribute shadows the method that make_train_function / make_test_function read.
+        object.__setattr__(model, name, vector_logs)

@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from mrpn_tf import model as model_lib
+from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
 from mrpn_tf.data.folds import folds
@@ -131,11 +132,33 @@ def fit(
         config, strategy, dataset_builder.TRAIN, inputs, heads, train_steps, replayed_epochs=done)
     val = input_data.distributed_dataset(config, strategy, dataset_builder.VAL, inputs, heads, val_steps)
     callbacks = build_callbacks(config, run_dir) + list(extra_callbacks)
+    fit_distributed(model, strategy, train, validation_data=val, epochs=config.train.epochs,
+                    callbacks=callbacks, steps_per_epoch=train_steps, validation_steps=val_steps)
+
+
+def fit_distributed(
+    model: keras.Model, strategy: tf.distribute.Strategy, data, **fit_kwargs: Any
+) -> keras.callbacks.History:
+    """`model.fit(data, ...)` under `strategy`, on one device, several, or a cluster's workers.
+
+    Lets Keras reduce the step logs across workers (strategy.py), builds the training state
+    (`build_before_fit`: replicas' batches may differ in shape), then fits in the strategy's
+    scope, with a progress bar on a terminal and one line per epoch in a log.
+
+    Args:
+      model: compiled in `strategy.scope()`.
+      strategy: the run's strategy.
+      data: a distributed dataset of (inputs, targets[, weights]).
+      **fit_kwargs: the rest of `fit`'s arguments (epochs, steps_per_epoch, callbacks, ...).
+
+    Returns:
+      `fit`'s History.
+    """
+    strategy_lib.make_step_logs_reducible(model, strategy)
     build_before_fit(model, strategy)
+    fit_kwargs.setdefault("verbose", runtime.progress_verbosity())
     with strategy.scope():
-        model.fit(train, validation_data=val, epochs=config.train.epochs, callbacks=callbacks,
-                  steps_per_epoch=train_steps, validation_steps=val_steps, shuffle=False,
-                  verbose="auto")
+        return model.fit(data, shuffle=False, **fit_kwargs)
 
 
 def save_best_model(model: keras.Model, run_dir: run_dir_lib.RunDir) -> int:

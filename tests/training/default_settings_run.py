@@ -40,14 +40,14 @@ def main() -> None:
     import tensorflow as tf
 
     from mrpn_tf.config import config as config_lib
-    from mrpn_tf.training import trainer
+    from mrpn_tf.training import task
 
     rng = np.random.default_rng(0)
     for network in NETWORKS:
         config = config_lib.tiny()
         config.model.network = network
         keras.utils.set_random_seed(0)
-        model = trainer.build_compiled_model(config, num_classes=8)
+        model = task.build_compiled_model(config, num_classes=8)
         for step, (video_lengths, audio_lengths) in enumerate(STEPS):
             inputs, targets = batch(config, model, video_lengths, audio_lengths, rng)
             logs = model.train_on_batch(inputs, targets, return_dict=True)
