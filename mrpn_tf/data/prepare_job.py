@@ -12,12 +12,12 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import itertools
-import json
 import os
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import tqdm
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.data import clip_preparation, clip_record, prepared_index, shard_writer
@@ -55,20 +55,9 @@ def settings(config: config_lib.Config, dataset: str) -> dict[str, Any]:
 
 def check_settings(out_dir: str, wanted: dict[str, Any]) -> None:
     """Records the settings in a new folder, or refuses a folder prepared differently."""
-    path = os.path.join(out_dir, SETTINGS_NAME)
-    if os.path.isfile(path):
-        with open(path) as f:
-            found = json.load(f)
-        diff = {k: (found.get(k), v) for k, v in wanted.items() if found.get(k) != v}
-        if diff:
-            detail = ", ".join(f"{k}: folder has {old!r}, config wants {new!r}" for k, (old, new) in diff.items())
-            raise ValueError(
-                f"{out_dir} was prepared with other settings ({detail}); "
-                "use another --out folder or delete this one"
-            )
-        return
-    os.makedirs(out_dir, exist_ok=True)
-    shard_writer.write_json_atomic(path, wanted)
+    files.claim_folder(out_dir, SETTINGS_NAME, wanted, refuse=lambda detail: ValueError(
+        f"{out_dir} was prepared with other settings ({detail}); "
+        "use another --out folder or delete this one"))
 
 
 def plan_shards(clips: Sequence, dataset: str, clips_per_shard: int) -> list[ShardPlan]:
@@ -121,7 +110,7 @@ def _write_plan(plan: ShardPlan, out_dir: str, results: Iterator, progress) -> d
     shard_path = os.path.join(out_dir, plan.file)
     shard_writer.write_shard(shard_path, records())
     sidecar = {"file": plan.file, "actor": plan.actor, "clips": written, "skipped": skipped}
-    shard_writer.write_json_atomic(shard_writer.sidecar_path(shard_path), sidecar)
+    files.write_json(shard_writer.sidecar_path(shard_path), sidecar)
     return sidecar
 
 

@@ -18,6 +18,7 @@ import json
 import os
 from typing import Any, Callable, Mapping, Sequence
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.studies import runs as runs_lib
@@ -115,13 +116,6 @@ def experiment_settings(base: config_lib.Config, data_settings: Mapping[str, Any
     return json.loads(json.dumps(settings))  # tuples -> lists, as a read file has them
 
 
-def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys = sorted(set(old) | set(new))
-        return [d for k in keys for d in _differences(old.get(k), new.get(k), f"{prefix}{k}.")]
-    return [] if old == new else [f"{prefix.rstrip('.')}: folder has {old!r}, now {new!r}"]
-
-
 def claim_out_dir(out_dir: str, settings: Mapping[str, Any]) -> None:
     """Records the settings in a new experiment folder, or refuses one made differently.
 
@@ -132,18 +126,9 @@ def claim_out_dir(out_dir: str, settings: Mapping[str, Any]) -> None:
       ExperimentFolderError: `out_dir` holds an experiment with other settings (the message
         lists what differs).
     """
-    path = os.path.join(out_dir, EXPERIMENT_NAME)
-    if os.path.isfile(path):
-        with open(path) as f:
-            found = json.load(f)
-        changed = _differences(found, dict(settings))
-        if changed:
-            raise ExperimentFolderError(
-                f"{out_dir} holds an experiment with other settings ({'; '.join(changed[:5])}"
-                f"{'; ...' if len(changed) > 5 else ''}); use another --out or delete the folder")
-        return
-    os.makedirs(out_dir, exist_ok=True)
-    run_dir_lib.write_json(path, dict(settings))
+    files.claim_folder(out_dir, EXPERIMENT_NAME, settings, listed=5, refuse=lambda detail: ExperimentFolderError(
+        f"{out_dir} holds an experiment with other settings ({detail}); "
+        "use another --out or delete the folder"))
 
 
 def score_precise_bn(
@@ -182,6 +167,6 @@ def score_precise_bn(
         print(f"[{number}/{len(runs)}] {spec.label}: epoch {epoch} scored with recomputed "
               "BatchNorm statistics", flush=True)
         results[spec] = dict(score_fn(folder, epoch))
-        run_dir_lib.write_json(path, results[spec])
+        files.write_json(path, results[spec])
         on_result(results)
     return results

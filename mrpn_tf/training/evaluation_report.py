@@ -15,6 +15,7 @@ from typing import Any
 
 import keras
 
+from mrpn_tf import files
 from mrpn_tf.config import overrides
 from mrpn_tf.training import evaluation
 from mrpn_tf.training import evaluation_figures
@@ -44,7 +45,7 @@ def evaluate_run(run_dir: run_dir_lib.RunDir) -> dict[str, Any]:
     predictions = evaluation.predict_split(model, config, with_features=True)
     metrics = evaluation.head_metrics(predictions)
     classes = evaluation.class_report(predictions, class_names)
-    files = {
+    outputs = {
         "report": run_dir.path(REPORT_NAME),
         "confusion_matrix": evaluation_figures.confusion_figure(
             {h: c["confusion_matrix"] for h, c in classes.items()}, class_names,
@@ -58,9 +59,9 @@ def evaluate_run(run_dir: run_dir_lib.RunDir) -> dict[str, Any]:
     report = {
         "heads": {head: {**metrics[head], **classes[head]} for head in metrics},
         "val_clips": int(len(predictions.labels)),
-        "files": files,
+        "files": outputs,
     }
-    run_dir_lib.write_json(files["report"], report)
+    files.write_json(outputs["report"], report)
     return report
 
 

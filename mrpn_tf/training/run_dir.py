@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.data import datasets
@@ -131,16 +132,17 @@ def check_resumable(run_dir: RunDir, config: config_lib.Config) -> None:
     Raises:
       ValueError: the folder's config.yaml differs; the message lists the differences.
     """
-    if not os.path.isfile(run_dir.config_path):
-        return
-    with open(run_dir.config_path) as f:
-        saved = yaml.safe_load(f) or {}
-    changed = _changed_keys(saved, overrides.to_dict(config))
-    if changed:
-        raise ValueError(
-            f"{run_dir.root} holds a run with other settings ({'; '.join(changed)}); "
-            "choose another train.run_dir to start a new run"
-        )
+    files.claim_folder(
+        run_dir.root, overrides.RESOLVED_CONFIG_NAME, overrides.to_dict(config),
+        refuse=lambda detail: ValueError(
+            f"{run_dir.root} holds a run with other settings ({detail}); "
+            "choose another train.run_dir to start a new run"),
+        diff=_changed_keys, read=_read_yaml, write=False)  # `create` writes config.yaml
+
+
+def _read_yaml(path: str) -> dict[str, Any]:
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
 
 
 def create(run_dir: RunDir, config: config_lib.Config) -> None:
@@ -153,7 +155,7 @@ def create(run_dir: RunDir, config: config_lib.Config) -> None:
     for folder in (run_dir.root, run_dir.checkpoints_dir, run_dir.logs_dir):
         os.makedirs(folder, exist_ok=True)
     overrides.save_resolved(config, run_dir.root)
-    write_json(run_dir.labels_path, {
+    files.write_json(run_dir.labels_path, {
         "dataset": config.data.dataset,
         "labels": list(datasets.label_names(config.data.dataset)),
     })
@@ -181,14 +183,6 @@ def read_labels(run_dir: RunDir) -> list[str]:
 def load_config(run_dir: RunDir) -> config_lib.Config:
     """The run's resolved config.yaml."""
     return overrides.load_config(run_dir.config_path)
-
-
-def write_json(path: str, value: Any) -> None:
-    """Writes JSON atomically (temp file + rename): a killed run never leaves half a file."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(value, f, indent=1)
-    os.replace(tmp, path)
 
 
 # --- history.csv ----------------------------------------------------------------
@@ -272,7 +266,7 @@ def read_summary(run_dir: RunDir) -> dict[str, Any]:
 
 def write_summary(run_dir: RunDir, summary: Mapping[str, Any]) -> str:
     """Writes summary.json atomically; returns its path."""
-    write_json(run_dir.summary_path, dict(summary))
+    files.write_json(run_dir.summary_path, dict(summary))
     return run_dir.summary_path
 
 

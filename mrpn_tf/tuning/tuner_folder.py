@@ -13,11 +13,11 @@ another base config, space, tuner or folds in the same folder would mix two sear
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from typing import Any, Mapping, Sequence
 
+from mrpn_tf import files
 from mrpn_tf.config import overrides
 from mrpn_tf.tuning import run_file as run_file_lib
 
@@ -77,28 +77,21 @@ def check_same_search(directory: str, record: Mapping[str, Any]) -> bool:
       SearchFolderError: the folder holds another search, or KerasTuner state of unknown
         origin (no search.json).
     """
-    path = os.path.join(directory, SEARCH_NAME)
-    if not os.path.isfile(path):
-        if os.path.isfile(os.path.join(directory, "oracle.json")):
-            raise SearchFolderError(f"{directory} holds a KerasTuner search without {SEARCH_NAME}; "
-                                    "choose another --dir, or --overwrite to start afresh")
-        return False
-    with open(path) as f:
-        changed = _differences(json.load(f), record)
-    if changed:
-        raise SearchFolderError(f"{directory} holds another search ({'; '.join(changed)}); "
+    if (not os.path.isfile(os.path.join(directory, SEARCH_NAME))
+            and os.path.isfile(os.path.join(directory, "oracle.json"))):
+        raise SearchFolderError(f"{directory} holds a KerasTuner search without {SEARCH_NAME}; "
                                 "choose another --dir, or --overwrite to start afresh")
-    return True
+    return files.claim_folder(
+        directory, SEARCH_NAME, record, diff=_differences, write=False,  # write_search_record
+        refuse=lambda detail: SearchFolderError(
+            f"{directory} holds another search ({detail}); "
+            "choose another --dir, or --overwrite to start afresh"))
 
 
 def write_search_record(directory: str, record: Mapping[str, Any]) -> str:
     """Writes search.json (atomically); returns its path."""
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, SEARCH_NAME)
-    with open(path + ".tmp", "w") as f:
-        json.dump(record, f, indent=1)
-    os.replace(path + ".tmp", path)
-    return path
+    return files.write_json(os.path.join(directory, SEARCH_NAME), dict(record))
 
 
 def remove(directory: str) -> None:
