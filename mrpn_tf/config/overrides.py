@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 
 RESOLVED_CONFIG_NAME = "config.yaml"
@@ -237,9 +238,5 @@ def save_resolved(config: config_lib.Config, out_dir: str | os.PathLike) -> str:
     The file is a complete run file: `load_config(path)` gives back an equal config.
     """
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, RESOLVED_CONFIG_NAME)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        yaml.safe_dump(to_dict(config), f, sort_keys=False)
-    os.replace(tmp, path)
-    return path
+    return files.write_atomic(os.path.join(out_dir, RESOLVED_CONFIG_NAME),
+                              yaml.safe_dump(to_dict(config), sort_keys=False))

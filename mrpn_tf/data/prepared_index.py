@@ -25,6 +25,8 @@ import json
 import os
 from typing import Any, Iterable
 
+from mrpn_tf import files
+
 INDEX_NAME = "index.json"
 SHARD_DIR = "shards"
 
@@ -51,12 +53,7 @@ def load(prepared_dir: str | os.PathLike) -> dict[str, Any]:
 
 def save(prepared_dir: str | os.PathLike, index: dict[str, Any]) -> str:
     """Writes the index atomically (temp file + rename); returns its path."""
-    path = index_path(prepared_dir)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(index, f, indent=1)
-    os.replace(tmp, path)
-    return path
+    return files.write_json(index_path(prepared_dir), index)
 
 
 def shard_files(

@@ -14,6 +14,8 @@ from typing import Any, Iterable, Optional
 
 import tensorflow as tf
 
+from mrpn_tf import files
+
 SIDECAR_SUFFIX = ".json"
 
 
@@ -22,30 +24,18 @@ def sidecar_path(shard_path: str) -> str:
     return shard_path + SIDECAR_SUFFIX
 
 
-def write_json_atomic(path: str, payload: Any) -> None:
-    """Writes JSON to `path` through a temp file and rename."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=1)
-    os.replace(tmp, path)
-
-
 def write_shard(shard_path: str, records: Iterable[bytes]) -> int:
     """Writes serialized records to `shard_path` atomically; returns how many were written.
 
     An empty `records` writes no file (a group whose every clip was skipped has no shard).
     """
-    tmp = shard_path + ".tmp"
     count = 0
-    try:
+    with files.atomic_path(shard_path) as tmp:
         with tf.io.TFRecordWriter(tmp) as writer:
             for record in records:
                 writer.write(record)
                 count += 1
-        if count:
-            os.replace(tmp, shard_path)
-    finally:
-        if os.path.exists(tmp):
+        if not count:
             os.remove(tmp)
     return count
 

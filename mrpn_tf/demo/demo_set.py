@@ -30,6 +30,7 @@ from typing import Any, Optional, Sequence
 import av
 import tqdm
 
+from mrpn_tf import files
 from mrpn_tf.data.datasets import manifest
 from mrpn_tf.demo import clip, clip_plan, emotion_cues
 from mrpn_tf.data.media import encode, model_store
@@ -222,10 +223,7 @@ def _claim_folder(
         ],
     }
     os.makedirs(out_dir, exist_ok=True)
-    tmp = os.path.join(out_dir, MANIFEST_NAME + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(manifest, f, indent=1)
-    os.replace(tmp, os.path.join(out_dir, MANIFEST_NAME))
+    files.write_json(os.path.join(out_dir, MANIFEST_NAME), manifest)
 
 
 def _remove_clips(out_dir: str, relative_paths: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ computes what the uninterrupted run would have computed (tests/training/test_res
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import os
@@ -30,6 +31,8 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 import tensorflow as tf
+
+from mrpn_tf import files
 
 # BackupAndRestore's own metadata file in its backup folder: {"epoch": epochs done, ...}.
 BACKUP_METADATA = "training_metadata.json"
@@ -89,10 +92,9 @@ def trim_history(history_path: str, epochs: int) -> None:
     if not rows:
         return
     kept = [rows[0]] + [row for row in rows[1:] if row and int(row[0]) < epochs]
-    tmp = history_path + ".tmp"
-    with open(tmp, "w", newline="") as f:
-        csv.writer(f).writerows(kept)
-    os.replace(tmp, history_path)
+    text = io.StringIO()
+    csv.writer(text).writerows(kept)
+    files.write_atomic(history_path, text.getvalue())
 
 
 def _seed_variables(model: keras.Model) -> list:
@@ -146,10 +148,7 @@ class ResumeState(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         os.makedirs(self.backup_dir, exist_ok=True)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self._state(epoch + 1), f)
-        os.replace(tmp, self.path)
+        files.write_json(self.path, self._state(epoch + 1), indent=None)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         done = epochs_done(self.backup_dir)

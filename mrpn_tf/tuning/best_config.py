@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 import yaml
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 
@@ -68,10 +69,7 @@ def best_config_text(config: config_lib.Config, variant: str, header: Sequence[s
 def write_best_config(path: str, config: config_lib.Config, variant: str, header: Sequence[str]) -> str:
     """Writes `best_config_text` to `path` atomically; returns the path."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        f.write(best_config_text(config, variant, header))
-    os.replace(path + ".tmp", path)
-    return path
+    return files.write_atomic(path, best_config_text(config, variant, header))
 
 
 def check_writable(path: str) -> None:

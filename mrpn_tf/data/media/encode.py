@@ -13,6 +13,8 @@ from typing import Optional
 import av
 import numpy as np
 
+from mrpn_tf import files
+
 
 def write_media(
     path: str,
@@ -38,8 +40,7 @@ def write_media(
     Returns:
       `path`.
     """
-    tmp = f"{path}.tmp{os.path.splitext(path)[1]}"
-    try:
+    with files.atomic_path(path, suffix=".tmp" + os.path.splitext(path)[1]) as tmp:
         with av.open(tmp, "w", format=container_format) as container:
             v = _add_video(container, frames, fps, video_codec) if frames is not None else None
             a = _add_audio(container, audio, sample_rate, audio_codec) if audio is not None else None
@@ -47,10 +48,6 @@ def write_media(
                 _encode_video(container, v, frames)
             if a is not None:
                 _encode_audio(container, a, audio, sample_rate)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -12,9 +12,10 @@ import dataclasses
 import hashlib
 import os
 import pathlib
-import tempfile
 import urllib.error
 import urllib.request
+
+from mrpn_tf import files
 
 FACE_MODEL_ENV = "MRPN_FACE_MODEL"
 CACHE_ENV = "MRPN_CACHE"
@@ -73,22 +74,18 @@ def download(asset: ModelAsset, dest_dir: str | os.PathLike, timeout_s: float = 
     """
     os.makedirs(dest_dir, exist_ok=True)
     dest = os.path.join(dest_dir, asset.filename)
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(asset.url, timeout=timeout_s) as r:
-            out.write(r.read())
-        got = sha256_of(tmp)
-        if got != asset.sha256:
-            raise ModelUnavailableError(
-                f"{asset.url}: checksum mismatch (sha256 {got}, expected {asset.sha256})"
-            )
-        os.replace(tmp, dest)
+        with files.atomic_path(dest, suffix=".part") as tmp:
+            with open(tmp, "wb") as out, urllib.request.urlopen(asset.url, timeout=timeout_s) as r:
+                out.write(r.read())
+            got = sha256_of(tmp)
+            if got != asset.sha256:  # raising removes the .part file
+                raise ModelUnavailableError(
+                    f"{asset.url}: checksum mismatch (sha256 {got}, expected {asset.sha256})"
+                )
         return dest
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise ModelUnavailableError(f"cannot download {asset.url}: {e}") from e
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _check_file(path: str, where: str) -> str:
