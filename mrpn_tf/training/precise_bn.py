@@ -5,7 +5,7 @@ they average the batch statistics of about the last 10 steps, each taken with ot
 At the learning rates of the CPU configs (1e-3 to 2e-3, models trained from scratch) the
 weights move far in 10 steps, so the averages describe a network that no longer exists, and
 inference (which uses them) scores lower than the weights deserve (measured effects:
-README.md, interference section).
+docs/results.md, interference section).
 
 `recompute` runs training batches through the model in training mode, weights untouched, and
 sets every BatchNormalization layer (FeatureNorm included) to the average of its batch means
