@@ -11,7 +11,6 @@ from mrpn_tf.training import evaluation_figures
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import input_data
 from mrpn_tf.training import resume
-from mrpn_tf.config import run_files
 
 
 def test_steps_per_epoch_drops_training_rest_and_keeps_every_validation_clip():
@@ -91,15 +90,3 @@ def test_figures_are_written(tmp_path):
     assert all((tmp_path / p).stat().st_size > 0 for p in paths)
     with pytest.raises(ValueError, match="at least 3 clips"):
         evaluation_figures.embed_2d(rng.random((2, 4)))
-
-
-def test_run_files_apply_override_files_in_order(tmp_path):
-    first = tmp_path / "run.yaml"
-    first.write_text("variant: tiny\nmodel:\n  network: N2\n")
-    second = tmp_path / "n0.yaml"
-    second.write_text("model:\n  network: N0\n  aggregator: bilstm\n")
-    config = run_files.load_run_config([str(first), str(second)], ["model.aggregator=transformer"])
-    assert (config.model.network, config.model.aggregator, config.video.crop_size) == ("N0", "transformer", 48)
-    second.write_text("variant: default\n")
-    with pytest.raises(run_files.overrides.ConfigError, match="only the first --config"):
-        run_files.load_run_config([str(first), str(second)])
