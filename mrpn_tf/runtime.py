@@ -11,6 +11,11 @@ of top pad), the effect of glibc's `MALLOC_MMAP_THRESHOLD_` / `MALLOC_TRIM_THRES
 them. The cost is resident memory that stays at the run's high-water mark (freed memory is
 reused, not returned); the benchmarks in `benchmarks/train_step.py` measure the gain.
 
+TensorFlow itself sets the trim threshold back to 128 KB whenever it creates a generator
+dataset ("Memory patch applied: M_TRIM_THRESHOLD=128 kb was set"), which tf.distribute's
+multi-device iterators do for every training and validation pass; the training task re-applies
+the settings at the start of each pass (`tune_malloc(again=True)` from a callback).
+
 It does nothing when the C library is not glibc, when the user has set any of glibc's malloc
 variables or tunables (theirs win), or when `MRPN_MALLOC_TUNING=0`.
 
@@ -50,17 +55,19 @@ def _user_chose_malloc_settings(environ: dict[str, str]) -> bool:
     return "glibc.malloc." in environ.get("GLIBC_TUNABLES", "")
 
 
-def tune_malloc(environ: dict[str, str] | None = None) -> bool:
-    """Applies `SETTINGS` to glibc's malloc once per process (module docstring).
+def tune_malloc(environ: dict[str, str] | None = None, again: bool = False) -> bool:
+    """Applies `SETTINGS` to glibc's malloc (module docstring).
 
     Args:
       environ: the environment to read (os.environ by default).
+      again: apply them again where they were applied before (after TensorFlow reset one);
+        without it, a second call only returns the first one's answer.
 
     Returns:
       Whether this process runs with the settings (False: not glibc, or the user's own).
     """
     global _applied
-    if _applied is not None:
+    if _applied is not None and not (again and _applied):
         return _applied
     environ = os.environ if environ is None else environ
     _applied = False

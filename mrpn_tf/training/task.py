@@ -157,6 +157,7 @@ def fit_distributed(
     strategy_lib.make_step_logs_reducible(model, strategy)
     build_before_fit(model, strategy)
     fit_kwargs.setdefault("verbose", runtime.progress_verbosity())
+    fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or ()) + [KeepMallocSettings()]
     with strategy.scope():
         return model.fit(data, shuffle=False, **fit_kwargs)
 
@@ -385,6 +386,22 @@ def build_callbacks(
         keras.callbacks.BackupAndRestore(run_dir.backup_dir, delete_checkpoint=False),
         resume.ResumeState(run_dir.backup_dir, schedule),
     ]
+
+
+class KeepMallocSettings(keras.callbacks.Callback):
+    """Re-applies the allocator settings (runtime.py) at the first step of every pass.
+
+    Each training or validation pass creates a tf.distribute iterator, and with it a generator
+    dataset whose kernel sets glibc's trim threshold back to 128 KB.
+    """
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            runtime.tune_malloc(again=True)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            runtime.tune_malloc(again=True)
 
 
 # --- Fitting on replica batches of different shapes ---------------------------
