@@ -40,6 +40,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from mrpn_tf import runtime  # noqa: E402
 from mrpn_tf.config import config as config_lib  # noqa: E402
 from mrpn_tf.data import datasets  # noqa: E402
 from mrpn_tf.data import features  # noqa: E402
@@ -223,6 +224,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
+    print(f"CPU: {runtime.describe_cpu()}")
     reports = []
     with tempfile.TemporaryDirectory(prefix="mrpn_bench_") as out_dir:
         for variant in args.variants:

@@ -28,22 +28,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import subprocess
 import sys
 
 # (batch, height, width, in channels, out channels)
 CASES = ((1, 12, 12, 8, 16), (1, 12, 12, 3, 8), (3, 12, 12, 8, 16))
-
-
-def cpu_flags() -> str:
-    """The AVX-512 flags of this CPU (Linux), or "" without any."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " ".join(sorted(set(re.findall(r"\bavx512\w*", f.read()))))
-    except OSError:
-        return ""
 
 
 def run_case(case: tuple[int, ...], calls: int) -> None:
@@ -79,8 +69,9 @@ def main() -> int:
 
     import tensorflow as tf
 
-    print(f"TensorFlow {tf.__version__}; CPU flags: {cpu_flags() or 'no avx512'}; "
-          f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '(unset)')}")
+    from mrpn_tf import runtime
+
+    print(f"TensorFlow {tf.__version__}; CPU: {runtime.describe_cpu()}")
     failures = 0
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     for case in CASES:

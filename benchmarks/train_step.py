@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets, features
 from mrpn_tf.data.pipeline import dataset_builder, spectrogram_segments
@@ -151,6 +152,7 @@ def main() -> None:
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
           f"GPUs: {[d.name for d in tf.config.list_physical_devices('GPU')] or 'none'}, "
           f"load average {os.getloadavg()[0]:.1f}")
+    print(f"CPU: {runtime.describe_cpu()}")
     reference = matmul_gflops()
     print(f"{MATMUL_N}x{MATMUL_N} fp32 matmul: {reference:.1f} GFLOP/s")
     keras.utils.set_random_seed(0)

@@ -90,3 +90,34 @@ def progress_verbosity(stream=None) -> int:
     stream = sys.stdout if stream is None else stream
     isatty = getattr(stream, "isatty", None)
     return 1 if isatty is not None and isatty() else 2
+
+
+# The CPU features that change which TensorFlow / oneDNN / XNNPACK kernels run.
+KERNEL_FLAGS = ("avx2", "fma", "avx_vnni", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def describe_cpu(cpuinfo_path: str = "/proc/cpuinfo") -> str:
+    """One line naming this CPU and the flags its kernels depend on, for benchmark output.
+
+    Also says whether TensorFlow's oneDNN optimizations were switched by TF_ENABLE_ONEDNN_OPTS
+    (unset: TensorFlow's default, on for x86 Linux builds).
+
+    Returns:
+      e.g. "Intel(R) Xeon(R) Processor, 2 cores: avx2 fma avx512f ... avx512_bf16; oneDNN default".
+    """
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open(cpuinfo_path) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    model = value.strip()
+                elif key.strip() in ("flags", "Features") and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    present = " ".join(flag for flag in KERNEL_FLAGS if flag in flags) or "flags unknown"
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    onednn = "oneDNN default" if onednn is None else f"TF_ENABLE_ONEDNN_OPTS={onednn}"
+    return f"{model}, {os.cpu_count()} cores: {present}; {onednn}"
