@@ -23,8 +23,11 @@ def _free_ports(count):
     return ports
 
 
-def _run_workers(command, timeout):
-    """Runs `command` as worker 0 and worker 1 of a localhost cluster; returns their outputs."""
+def _run_workers(command, timeout, alongside=None):
+    """Runs `command` as worker 0 and worker 1 of a localhost cluster; returns their outputs.
+
+    `alongside`, a command, runs at the same time outside the cluster (and must succeed too).
+    """
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     processes = []
     for index in range(2):
@@ -32,6 +35,10 @@ def _run_workers(command, timeout):
         env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "2"}
         processes.append(subprocess.Popen(command, cwd=REPO, env=env, text=True,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    if alongside:
+        env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+        processes.append(subprocess.Popen(alongside, cwd=REPO, env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"},
+                                          text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
     try:
         outputs = [p.communicate(timeout=timeout)[0] for p in processes]
     finally:
@@ -52,11 +59,8 @@ def test_two_workers_reach_the_weights_of_one_process(tmp_path):
     in another process. They were bit-identical on the machines we ran.
     """
     runner = [sys.executable, "-m", "tests.training.replica_layout_run"]
-    single = subprocess.run(runner + ["single", str(tmp_path / "single.npz")], cwd=REPO,
-                            capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert single.returncode == 0, single.stderr[-4000:]
-    _run_workers(runner + ["worker", str(tmp_path / "workers.npz")], timeout=600)
+    _run_workers(runner + ["worker", str(tmp_path / "workers.npz")], timeout=600,
+                 alongside=runner + ["single", str(tmp_path / "single.npz")])
     one, two = np.load(tmp_path / "single.npz"), np.load(tmp_path / "workers.npz")
     weights = [k for k in one.files if k.startswith("w")]
     assert weights and sorted(weights) == sorted(k for k in two.files if k.startswith("w"))
