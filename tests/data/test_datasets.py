@@ -340,6 +340,20 @@ def test_cremad_without_video_folder_names_it(tmp_path):
 # ---------------------------------------------------------------- real clips in ../shared
 
 
+def test_real_ravdess_speech(shared_dir):
+    root = shared_dir / "data" / "ravdess-speech"
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent")
+    clips, skipped = datasets.scan_dataset("ravdess", str(root), "audio")
+    assert len(clips) == 1200 and skipped == []
+    per_actor = collections.Counter(c.actor for c in clips)
+    assert sorted(per_actor) == list(range(1, 21)) and set(per_actor.values()) == {60}
+    # Neutral has no strong intensity: 4 clips per actor, every other emotion 8.
+    assert collections.Counter(c.label for c in clips) == {0: 80, **{label: 160 for label in range(1, 8)}}
+    assert collections.Counter(c.intensity for c in clips) == {"normal": 640, "strong": 560}
+    assert all(c.gender == ("M" if c.actor % 2 else "F") for c in clips)
+
+
 def test_real_ravdess_audio(shared_dir):
     root = shared_dir / "data" / "ravdess"
     if not root.is_dir():
