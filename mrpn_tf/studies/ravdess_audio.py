@@ -1,16 +1,19 @@
 """`python -m mrpn_tf.studies.ravdess_audio`: our AM rows of Table 1 beside the paper's.
 
-    python -m mrpn_tf.prepare --dataset ravdess --root ../shared/data/ravdess/Audio_Speech_Actors_01-24 \
-        --out prepared/ravdess-audio-cpu --config pipelines/ravdess_am_cpu.yaml
+    python -m mrpn_tf.prepare --dataset ravdess --root ../shared/data/ravdess-speech \
+        --out prepared/ravdess-speech-cpu --config pipelines/ravdess_am_cpu.yaml
     python -m mrpn_tf.crossval --config pipelines/ravdess_am_cpu.yaml --folds 1,2,3,4,5,6,7,8,9,10 \
         --networks AM --out runs/crossval-ravdess-am
+    python -m mrpn_tf.studies.ravdess_reference          # -> results/ravdess_audio/reference_logreg.csv
     python -m mrpn_tf.studies.ravdess_audio --crossval runs/crossval-ravdess-am \
-        [--out results/ravdess_audio]
+        [--out results/ravdess_audio] [--reference results/ravdess_audio/reference_logreg.csv]
 
 Reads the Table 1 that crossval wrote (`<crossval>/table1_modalities.csv`: AM(NT) and AM(T)
 per actor pair) and writes `<out>/table1_am_vs_paper.md`: per actor pair the paper's row
 (paper_tables.py) above ours, and both rows' means over the pairs we have a number for; and
-`<out>/table1_am_vs_paper.png`, the same numbers as bars per actor pair.
+`<out>/table1_am_vs_paper.png`, the same numbers as bars per actor pair. When the reference
+row's CSV (`ravdess_reference.py`; by default `<out>/reference_logreg.csv`) exists, its
+per-pair accuracy is a last row of the table and grey bars in the figure.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 from mrpn_tf.studies import paper_tables  # noqa: E402
+from mrpn_tf.studies import ravdess_reference  # noqa: E402
 
 TABLE1_CSV = "table1_modalities.csv"  # crossval_tables.table1's file
 COMPARISON_MD = "table1_am_vs_paper.md"
@@ -38,6 +42,7 @@ AM_ROWS = ("AM(NT)", "AM(T)")
 CHANCE = 100.0 / 8  # eight emotions
 MISSING = "–"
 MEAN = "mean (these pairs)"
+REFERENCE_LABEL = "reference (log-mel stats + logistic regression)"
 
 
 def read_table_csv(path: str) -> tuple[list[str], dict[str, list[Optional[float]]]]:
@@ -67,13 +72,14 @@ def _cells(values: Sequence[Optional[float]]) -> list[str]:
 
 
 def comparison_markdown(fold_names: Sequence[str], ours: dict[str, list[Optional[float]]],
-                        source: str) -> str:
+                        source: str, reference: Optional[dict[str, float]] = None) -> str:
     """The paper's AM rows above ours, for the actor pairs of our table.
 
     Args:
       fold_names: our table's actor pairs ("A1,2", ...), all in the paper's Table 1.
       ours: row label -> our accuracy in percent (None: not run) per actor pair.
       source: where our numbers come from (printed under the table).
+      reference: fold name -> the reference row's accuracy in percent (a last row), or None.
 
     Returns:
       Markdown text.
@@ -92,18 +98,27 @@ def comparison_markdown(fold_names: Sequence[str], ours: dict[str, list[Optional
             mean = _mean([v for v, kept in zip(values, have) if kept])
             cells = _cells(values) + [MISSING if mean is None else f"{mean:.1f}%"]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if reference is not None:
+        values = [reference.get(name) for name in fold_names]
+        mean = _mean(values)
+        cells = _cells(values) + [MISSING if mean is None else f"{mean:.1f}%"]
+        lines.append(f"| {REFERENCE_LABEL} | " + " | ".join(cells) + " |")
     lines += ["", f"Paper: Chang & Skarbek 2021, Table 1. Ours: {source}."]
+    if reference is not None:
+        lines.append(f"Reference: {ravdess_reference.ROW_LABEL} "
+                     "(mrpn_tf/studies/ravdess_reference.py), same folds, no deep network.")
     return "\n".join(lines) + "\n"
 
 
 def comparison_plot(fold_names: Sequence[str], ours: dict[str, list[Optional[float]]],
-                    path: str) -> str:
+                    path: str, reference: Optional[dict[str, float]] = None) -> str:
     """Bars per actor pair: each AM row of the paper (pale) beside ours, and chance.
 
     Args:
       fold_names: our table's actor pairs.
       ours: row label -> our accuracy in percent (None: not run) per actor pair.
       path: PNG file to write.
+      reference: fold name -> the reference row's accuracy in percent (grey bars), or None.
 
     Returns:
       `path`.
@@ -114,7 +129,10 @@ def comparison_plot(fold_names: Sequence[str], ours: dict[str, list[Optional[flo
             for who, values, alpha in (
                 ("paper", [paper_tables.table1_value(row, name) for name in fold_names], 0.35),
                 ("ours", ours[row], 1.0))]
+    if reference is not None:
+        bars.append(("reference", [reference.get(name) for name in fold_names], "reference", 1.0))
     colors = {row: color for row, color in zip(AM_ROWS, ("tab:blue", "tab:orange"))}
+    colors["reference"] = "tab:gray"
     width = 0.8 / len(bars)
     x = np.arange(len(fold_names))
     fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(fold_names) + 2), 4.4))
@@ -142,14 +160,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--crossval", required=True, help="the crossval --out folder")
     parser.add_argument("--out", default=DEFAULT_OUT, help="folder of the comparison table")
+    parser.add_argument("--reference", default=None, help="the reference row's CSV (default: "
+                        f"<out>/{ravdess_reference.CSV_NAME} when it exists)")
     args = parser.parse_args(argv)
     path = os.path.join(args.crossval, TABLE1_CSV)
+    reference_path = args.reference or os.path.join(args.out, ravdess_reference.CSV_NAME)
     try:
         fold_names, ours = read_table_csv(path)
         if not set(AM_ROWS) & set(ours):
             raise ValueError(f"{path} has no AM rows; run crossval with --networks AM")
+        reference = None
+        if args.reference or os.path.isfile(reference_path):
+            reference = ravdess_reference.read_reference_csv(reference_path)
         text = comparison_markdown(
-            fold_names, ours, f"{path} (run configs in {args.crossval}/fold*/AM-*/config.yaml)")
+            fold_names, ours, f"{path} (run configs in {args.crossval}/fold*/AM-*/config.yaml)",
+            reference)
     except (OSError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -159,7 +184,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f.write(text)
     print(text)
     print(f"written: {target}")
-    print(f"written: {comparison_plot(fold_names, ours, os.path.join(args.out, COMPARISON_PNG))}")
+    png = comparison_plot(fold_names, ours, os.path.join(args.out, COMPARISON_PNG), reference)
+    print(f"written: {png}")
     return 0
 
 

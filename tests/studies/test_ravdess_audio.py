@@ -62,3 +62,20 @@ def test_the_cpu_run_file_is_audio_am_with_a_valid_segment_grid():
     # The spectrogram code needs the segment hop to be a whole number of STFT hops.
     hop_samples = round(config.audio.hop_s * config.audio.sample_rate)
     assert hop_samples % config.audio.frame_step == 0
+
+
+def test_the_reference_row_joins_the_table_when_its_csv_is_there(tmp_path):
+    from mrpn_tf.studies import ravdess_reference
+    out = str(tmp_path / "results")
+    rows = [{"fold": 1, "name": "A1,2", "train_clips": 1080, "val_clips": 120, "C": 0.03,
+             "accuracy": 0.5}]
+    ravdess_reference.write_results(rows, out, "test clips")  # A3,4 has no reference number
+    assert ravdess_audio.main(["--crossval", _crossval_folder(tmp_path), "--out", out]) == 0
+    with open(os.path.join(out, ravdess_audio.COMPARISON_MD)) as f:
+        lines = f.read().splitlines()
+    assert lines[8] == f"| {ravdess_audio.REFERENCE_LABEL} | 50.0% | – | 50.0% |"
+    assert lines[4:8][1] == "| AM(NT) ours | 40.6% | 50.0% | 45.3% |"  # our rows unchanged
+    # An explicit reference file that is missing is an error, not a silent omission.
+    missing = str(tmp_path / "nope.csv")
+    assert ravdess_audio.main(["--crossval", _crossval_folder(tmp_path), "--out", out,
+                               "--reference", missing]) == 1
