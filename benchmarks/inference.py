@@ -46,7 +46,7 @@ from mrpn_tf.data import datasets  # noqa: E402
 from mrpn_tf.data import features  # noqa: E402
 from mrpn_tf.data.pipeline import dataset_builder  # noqa: E402
 from mrpn_tf.export import predictor  # noqa: E402
-from mrpn_tf.export import representative_data  # noqa: E402
+from mrpn_tf.export import window_scoring  # noqa: E402
 from mrpn_tf.export import run_export  # noqa: E402
 from mrpn_tf.training import run_dir as run_dir_lib  # noqa: E402
 from mrpn_tf.export import serving_preprocessing  # noqa: E402
@@ -139,14 +139,11 @@ def sizes(paths: dict[str, str]) -> dict[str, int]:
 
 def agreement(config: config_lib.Config, paths: dict[str, str]) -> dict[str, dict[str, float]]:
     """Top-1 agreement of each variant with fp32 on the validation clips, per window and clip."""
-    spec = windowing.window_spec(config)
-    dataset = dataset_builder.build_dataset(config, dataset_builder.VAL)
     clips, labels = [], []
-    for inputs, targets, weights in dataset.as_numpy_iterator():
-        for i in np.flatnonzero(weights[features.VA] > 0):
-            clip = {key: value[i] for key, value in inputs.items()}
-            clips.append(representative_data.clip_windows(clip, spec, config))
-            labels.append(int(targets[features.VA][i]))
+    for clip in window_scoring.split_clips(config, dataset_builder.VAL):  # predict's windows
+        labels.append(clip.label)
+        batch, _ = next(window_scoring.window_batches(iter([clip]), [features.V, features.A], config, 1))
+        clips.append([{k: v[i] for k, v in batch.items()} for i in range(len(batch[features.VIDEO]))])
     scores = {}
     for variant in VARIANTS:
         backend = predictor.TFLiteBackend(paths[f"tflite_{variant}"], num_threads=1)

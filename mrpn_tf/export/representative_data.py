@@ -1,18 +1,15 @@
-"""Calibration windows for full-integer TFLite, drawn from the run's own input pipeline.
+"""Calibration windows for full-integer TFLite, cut and preprocessed as predict does.
 
 Full-integer quantization fixes every activation's range from the values a representative
-dataset produces. Those values come from `build_dataset` - the records, decoding and
-spectrogram code the model was trained and evaluated with - on the training actors of the
-run's fold (calibration must not look at the validation actors), without augmentation, cut
-into the window model's static windows at the positions `windowing.window_starts` gives.
-
-One difference from predict, harmless for ranges: the pipeline standardizes a clip's audio
-over the whole clip, predict over each window (as training does over each random slice).
+dataset produces. Those values come from the one scoring path (`window_scoring`): the run's
+prepared records of the training actors of its fold (calibration must not look at the
+validation actors), cut into the export's windows by `windowing.raw_windows` and turned into
+features by `serving_preprocessing.raw_to_features` - each window standardized on its own,
+exactly the features the .tflite files are given by predict.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -22,74 +19,35 @@ from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.export import signature_keys
 from mrpn_tf.export import tflite_export
+from mrpn_tf.export import window_scoring
 from mrpn_tf.export import windowing
-
-
-def _masked_cut(data: np.ndarray, real: int, start: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """A window of the real steps of `data` from `start`, and its mask."""
-    window, length = windowing.cut(data[:real], start, size)
-    return window, (np.arange(size) < length).astype(np.float32)
-
-
-def clip_windows(
-    clip: dict[str, np.ndarray], spec: windowing.WindowSpec, config: config_lib.Config
-) -> list[dict[str, np.ndarray]]:
-    """Cuts one clip's padded pipeline features into static windows.
-
-    Args:
-      clip: one clip's features (`features.VIDEO`, `VIDEO_MASK`, `AUDIO`, `AUDIO_MASK`),
-        padded to its batch's longest clip.
-      spec: the window.
-      config: audio segment length and hop (segment k starts at k x audio.hop_s).
-
-    Returns:
-      Windows of the same keys, [frames, ...] and [segments, ...], masks 1 on real steps.
-    """
-    real_frames = int(clip[features.VIDEO_MASK].sum())
-    real_segments = int(clip[features.AUDIO_MASK].sum())
-    audio_s = config.audio.segment_s + (real_segments - 1) * config.audio.hop_s
-    # A stream a single-modality run does not have is one masked step: it sets no duration.
-    durations = [d for d, real in ((real_frames / spec.fps, real_frames), (audio_s, real_segments)) if real]
-    duration = min(durations, default=0.0)
-    windows = []
-    for start in windowing.window_starts(duration, spec):
-        video, video_mask = _masked_cut(
-            clip[features.VIDEO], real_frames, int(math.floor(start * spec.fps + 1e-6)), spec.frames
-        )
-        audio, audio_mask = _masked_cut(
-            clip[features.AUDIO], real_segments, int(round(start / config.audio.hop_s)), spec.segments
-        )
-        windows.append({
-            features.VIDEO: video, features.VIDEO_MASK: video_mask,
-            features.AUDIO: audio, features.AUDIO_MASK: audio_mask,
-        })
-    return windows
 
 
 def calibration_windows(
     config: config_lib.Config, spec: windowing.WindowSpec, limit: int
 ) -> list[dict[str, np.ndarray]]:
-    """Up to `limit` windows of the training actors' clips, unaugmented, in pipeline order.
+    """Up to `limit` windows of the training actors' clips, in pipeline order.
 
     Args:
       config: the run's config (data source, fold, preprocessing).
-      spec: the window.
+      spec: the window (must be `windowing.window_spec(config)`, the export's).
       limit: how many windows at most.
 
     Returns:
-      Windows as from `clip_windows`.
+      Windows: feature dicts (`features.VIDEO`, `VIDEO_MASK`, `AUDIO`, `AUDIO_MASK`) of
+      [frames, ...] and [segments, ...] steps, masks 1 on real steps.
 
     Raises:
-      ValueError / FileNotFoundError: the run's data cannot be read (from `build_dataset`).
+      ValueError / FileNotFoundError: the run's data cannot be read.
     """
-    dataset = dataset_builder.build_dataset(config, dataset_builder.TRAIN, is_training=False)
+    if spec != windowing.window_spec(config):
+        raise ValueError(f"calibration window {spec} is not the config's export window")
+    clips = window_scoring.split_clips(config, dataset_builder.TRAIN)
     windows: list[dict[str, np.ndarray]] = []
-    for inputs, _, weights in dataset.as_numpy_iterator():
-        for i in np.flatnonzero(weights[features.VA] > 0):  # weight 0: evaluation padding clip
-            clip = {key: value[i] for key, value in inputs.items()}
-            windows += clip_windows(clip, spec, config)
-            if len(windows) >= limit:
-                return windows[:limit]
+    for batch, counts in window_scoring.window_batches(clips, [features.V, features.A], config, 1):
+        windows += [{key: value[i] for key, value in batch.items()} for i in range(sum(counts))]
+        if len(windows) >= limit:
+            return windows[:limit]
     return windows
 
 

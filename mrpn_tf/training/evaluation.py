@@ -1,10 +1,13 @@
 """Evaluation of a trained model on a fold's validation clips (the held-out actors).
 
-One pass over the validation split collects, per real clip (padding clips, weight 0, are
-dropped), the label, every head's class probabilities and, on request, the deep features of
-the feature model (f_v, f_a and the fused g_va, for the t-SNE plots of paper Fig. 5). From
-them: per-head accuracy and cross-entropy, per-class precision / recall / support and the
-confusion matrix of each head.
+Each clip is scored as `predict` scores it (`mrpn_tf.export.window_scoring`: the export's
+2-s windows, each standardized on its own, the clip's probabilities the mean of its
+windows'), so the accuracy a run reports (evaluation.json, summary.json, crossval) is that of
+the model a user deploys. One pass over the split collects, per clip, the label, every head's
+class probabilities and, on request, the deep features of the feature model (f_v, f_a and the
+fused g_va, for the t-SNE plots of paper Fig. 5; a clip's features are its windows' mean).
+From them: per-head accuracy and cross-entropy, per-class precision / recall / support and
+the confusion matrix of each head.
 
 The numbers are computed from the predictions, not from Keras's running means, so each clip
 counts exactly once whatever the batch padding.
@@ -22,7 +25,8 @@ from sklearn import metrics as sk_metrics
 from mrpn_tf import model as model_lib
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.pipeline import dataset_builder
-from mrpn_tf.training import input_data
+from mrpn_tf.export import window_scoring
+from mrpn_tf.model import testing_mode
 
 # Keras's cross-entropy clips probabilities to [eps, 1 - eps]; the same here, so the loss
 # matches what training reports.
@@ -55,32 +59,45 @@ def predict_split(
     config: config_lib.Config,
     split: str = dataset_builder.VAL,
     with_features: bool = False,
+    actors: Sequence[int] | None = None,
 ) -> Predictions:
-    """Runs `model` in inference mode over one split of `data.fold`.
+    """Runs `model` in inference mode over one split of `data.fold`, window by window.
 
     Args:
       model: a trained model (built by `mrpn_tf.model.build_model` or loaded).
-      config: the run config (data, fold, batch size).
+      config: the run config (data, fold, window, batch size = windows per model call).
       split: "val" (default) or "train" (then evaluated without augmentation).
       with_features: also collect the feature model's outputs.
+      actors: explicit actor ids instead of the fold's split.
 
     Returns:
-      The predictions for the split's real clips, in pipeline order.
+      The predictions for the split's clips, in pipeline order: per head, the mean of each
+      clip's window probabilities (`window_scoring`), exactly as `Predictor.predict_clip`.
     """
     heads = list(model.output)
     runner = _with_features(model) if with_features else model
-    # Evaluation mode on either split: whole clips, no augmentation, every clip once.
-    dataset = input_data.select_keys(
-        dataset_builder.build_dataset(config, split, is_training=False), list(model.input), heads
+    branch_heads = testing_mode.branch_heads(model)
+    clips = window_scoring.split_clips(config, split, actors)
+    labels: list[int] = []
+
+    def labelled(clips):
+        for clip in clips:
+            labels.append(clip.label)
+            yield clip
+
+    outputs = []
+    batches = window_scoring.window_batches(
+        labelled(clips), branch_heads, config, config.train.batch_size
     )
-    labels, outputs = [], []
-    for inputs, targets, weights in dataset:
-        real = weights[heads[0]].numpy() > 0
-        labels.append(targets[heads[0]].numpy()[real])
-        outputs.append({k: np.asarray(v)[real] for k, v in runner.predict_on_batch(inputs).items()})
+    for inputs, counts in batches:
+        scores = runner.predict_on_batch({key: inputs[key] for key in model.input})
+        outputs.append({
+            key: window_scoring.clip_means(np.asarray(value), counts)
+            for key, value in scores.items()
+        })
     merged = {key: np.concatenate([o[key] for o in outputs]) for key in outputs[0]}
     return Predictions(
-        labels=np.concatenate(labels).astype(np.int64),
+        labels=np.asarray(labels, np.int64),
         probabilities={key: merged[key] for key in heads},
         features={key: value for key, value in merged.items() if key not in heads},
     )

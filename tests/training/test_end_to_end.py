@@ -72,7 +72,10 @@ def test_summary_keys(two_device_run):
 
 def test_summary_matches_keras_evaluate(two_device_run):
     """The exact per-clip metrics agree with Keras's weighted accuracy; Keras's loss divides
-    by the padded batch size, so it is the exact loss times real / padded clips (3 / 4)."""
+    by the padded batch size, so it is the exact loss times real / padded clips (3 / 4).
+    Keras's `evaluate` takes whole clips and the summary scores windows (as predict does);
+    here every validation clip (<= 1.3 s) is shorter than one window, so its one window is
+    the whole clip and the two must agree."""
     run_dir, summary = two_device_run
     model = keras.saving.load_model(run_dir.model_path)
     config = overrides.load_config(run_dir.config_path)

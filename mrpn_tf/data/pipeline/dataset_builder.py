@@ -81,6 +81,31 @@ def _parsed_clips(
     return clips.cache() if size <= config.data.cache_max_mb * 2**20 else clips
 
 
+def parsed_clips(
+    config: config_lib.Config,
+    split: str,
+    fold: int | None = None,
+    actors: Sequence[int] | None = None,
+) -> tf.data.Dataset:
+    """The parsed, checked records of one split, unbatched, in a fixed order (no shuffling).
+
+    What evaluation and the int8 calibration score window by window
+    (`mrpn_tf.export.window_scoring`): the same records `build_dataset` reads.
+
+    Args:
+      config: the run config.
+      split: "train" or "val".
+      fold: fold number; None for `config.data.fold`.
+      actors: explicit actor ids instead of the fold's split.
+
+    Returns:
+      Dataset of `clip_record.parse` dicts.
+    """
+    _check_split(split)
+    actors = split_actors(config, split, fold) if actors is None else actors
+    return _parsed_clips(config, actors, False, None)
+
+
 def _batches(
     examples: tf.data.Dataset, batch_size: int, config: config_lib.Config, is_training: bool
 ) -> tf.data.Dataset:

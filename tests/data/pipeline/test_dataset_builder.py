@@ -89,11 +89,13 @@ def test_evaluation_covers_every_clip_exactly_once(config):
         assert sorted(labels) == list(range(len(DURATIONS)))
 
 
-def test_evaluation_equals_the_serving_preprocessing(config, clips):
-    # The exported graph's own path (`serving_preprocessing.raw_to_features`: a raw batch of
-    # uint8 frames and a waveform, padded and masked in the graph) against the evaluation
-    # dataset (records parsed, decoded, padded and batched by tf.data). The video features are
-    # also checked against a plain JPEG decode scaled to [0, 1], outside both paths.
+def test_whole_clip_validation_batches_equal_raw_to_features(config, clips):
+    # The batches Keras validates on during `fit` (whole clips, records parsed, decoded,
+    # padded and batched by tf.data) hold the features `serving_preprocessing.raw_to_features`
+    # makes of the same whole clip (a raw batch of uint8 frames and a waveform, padded and
+    # masked in the graph). The video features are also checked against a plain JPEG decode
+    # scaled to [0, 1], outside both paths. (Evaluation and predict score windows instead:
+    # tests/export/test_scoring_path.py ties those two together.)
     dataset = dataset_builder.build_dataset(config, "val", actors=ACTORS)
     for clip, label in real_rows(dataset):
         record = synthetic_records.record_dict(clips[label])
