@@ -4,8 +4,10 @@ PATH is an exported SavedModel folder (`savedmodels/<name>/<version>`) or one of
 files. Each video is decoded, its face cropped and its audio resampled by `prepare`'s code,
 scored window by window, and its label, class probabilities and per-window probabilities are
 printed; `--json` prints one JSON object per video instead. A video that cannot be scored
-(unreadable, no face, a missing stream the model cannot do without) gets a message naming
-it, the others are still scored, and the exit status is 1.
+(unreadable, no usable stream, a missing stream the model cannot do without) gets a message naming
+it, the others are still scored, and the exit status is 1. A video without an audio track is
+scored by the video side head of an N1 / N2 model, one without a video track or without a
+detectable face by its audio side head; the output says so (`note`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ pipeline's `video_frames.decode_frames`, so predict sees the same JPEG-decoded c
 same float waveform as training and evaluation did.
 
 A file without an audio track (or without video) is decoded again for the stream it has, and
-comes back with that stream only; the predictor decides whether a side head can score it.
+comes back with that stream only; the predictor decides whether a side head can score it. A
+video in which no face is ever found is a missing video stream too (the model sees faces, not
+frames): it comes back with its audio only, and says why (`LoadedClip.missing_reason`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mrpn_tf.data.pipeline import video_frames
 # `clip_preparation.ClipError.reason` when the stream a modality needs is absent.
 NO_AUDIO_REASONS = ("no audio stream", "audio stream has no decodable samples")
 NO_VIDEO_REASONS = ("no video stream",)
+NO_FACE_REASON = "no face detected in any frame"
 
 
 @dataclasses.dataclass
@@ -37,15 +40,25 @@ class LoadedClip:
     path: str
     frames: Optional[np.ndarray]  # uint8 [T, crop, crop, 3] face crops at video.fps
     waveform: Optional[np.ndarray]  # float32 [N] in [-1, 1) at audio.sample_rate
+    no_face: bool = False  # frames is None because no face was found in the video
 
     @property
     def missing(self) -> Optional[str]:
-        """"audio" or "video" when the file lacks that stream, else None."""
+        """"audio" or "video" when the file lacks that stream (or any face), else None."""
         if self.waveform is None:
             return datasets.AUDIO
         if self.frames is None:
             return datasets.VIDEO
         return None
+
+    @property
+    def missing_reason(self) -> str:
+        """Why a stream is missing ("no audio track", "no face detected in any frame"), or ""."""
+        if self.missing is None:
+            return ""
+        if self.missing == datasets.VIDEO and self.no_face:
+            return NO_FACE_REASON
+        return f"no {self.missing} track"
 
 
 def clip_info(path: str, modality: str) -> datasets.ClipInfo:
@@ -57,19 +70,30 @@ def clip_info(path: str, modality: str) -> datasets.ClipInfo:
     )
 
 
-def _prepare(path: str, config: config_lib.Config, modality: str) -> tuple[clip_record.ClipRecord, str]:
-    """`prepare_clip`, retried for the stream the file has when the other one is missing."""
+def _prepare(
+    path: str, config: config_lib.Config, modality: str
+) -> tuple[clip_record.ClipRecord, str, str]:
+    """`prepare_clip`, retried for the stream the file has when the other one is unusable.
+
+    Returns:
+      (record, modality prepared, reason the other stream was dropped or "").
+    """
     try:
-        return clip_preparation.prepare_clip(clip_info(path, modality), config), modality
+        return clip_preparation.prepare_clip(clip_info(path, modality), config), modality, ""
     except clip_preparation.ClipError as e:
         fallback = None
         if modality == datasets.AV and e.reason in NO_AUDIO_REASONS:
             fallback = datasets.VIDEO
-        elif modality == datasets.AV and e.reason in NO_VIDEO_REASONS:
+        elif modality == datasets.AV and (e.reason in NO_VIDEO_REASONS or e.reason == NO_FACE_REASON):
             fallback = datasets.AUDIO
         if fallback is None:
             raise
-    return clip_preparation.prepare_clip(clip_info(path, fallback), config), fallback
+        first = e
+    try:
+        record = clip_preparation.prepare_clip(clip_info(path, fallback), config)
+    except clip_preparation.ClipError as e:  # neither stream usable: say both
+        raise clip_preparation.ClipError(path, f"{first.reason}, and {e.reason}") from e
+    return record, fallback, first.reason
 
 
 def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV) -> LoadedClip:
@@ -81,17 +105,18 @@ def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV)
       modality: streams wanted: "av", or "video" / "audio" for a single-modality model.
 
     Returns:
-      The LoadedClip; with "av", a file lacking one stream comes back with the other only.
+      The LoadedClip; with "av", a file lacking one stream (or in which no face is found)
+      comes back with the other only.
 
     Raises:
       clip_preparation.ClipError: unreadable or corrupt file, no usable stream, or no face
-        found (the message names the file).
+        found in a "video" clip (the message names the file).
     """
-    record, got = _prepare(path, config, modality)
+    record, got, dropped = _prepare(path, config, modality)
     parsed = clip_record.parse(tf.constant(clip_record.serialize(record)))
     frames = waveform = None
     if got in (datasets.AV, datasets.VIDEO):
         frames = video_frames.decode_frames(parsed[clip_record.FRAMES], config.video.crop_size).numpy()
     if got in (datasets.AV, datasets.AUDIO):
         waveform = parsed[clip_record.AUDIO_PCM16].numpy()
-    return LoadedClip(path, frames, waveform)
+    return LoadedClip(path, frames, waveform, no_face=dropped == NO_FACE_REASON)

@@ -13,7 +13,9 @@ the mean of its windows'. Both backends take the same raw windows:
     signature scores them one window at a time (its batch is 1).
 
 A clip without an audio track is scored by the video side head (N1 / N2), one without video
-by the audio side head; an N0 model has no side heads and refuses such a clip.
+- or in which no face is ever found: the model sees faces, so that is a missing video too -
+by the audio side head, and the result's `note` says which and why; an N0 model has no side
+heads and refuses such a clip.
 """
 
 from __future__ import annotations
@@ -217,10 +219,10 @@ class Predictor:
         if signature not in self.backend.signatures():
             raise PredictError(
                 clip.path,
-                f"no {clip.missing} track, and this {self.metadata['network']} model has no "
+                f"{clip.missing_reason}, and this {self.metadata['network']} model has no "
                 f"side head to score the other stream alone (only N1 / N2 have them); refused",
             )
-        note = f"no {clip.missing} track: scored by the {head} side head ({self.metadata['network']})"
+        note = f"{clip.missing_reason}: scored by the {head} side head ({self.metadata['network']})"
         return signature, f"{head} side head", note
 
     def predict_clip(self, clip: clip_loader.LoadedClip) -> ClipPrediction:
@@ -245,7 +247,7 @@ class Predictor:
         """Decodes, crops and scores one file.
 
         Raises:
-          clip_preparation.ClipError: unreadable file or no face found (names the file).
+          clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
           PredictError: the clip lacks a stream the model cannot do without.
         """
         return self.predict_clip(clip_loader.load_clip(path, self.config, self._modality()))

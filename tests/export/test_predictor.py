@@ -1,5 +1,5 @@
-"""predict on real files: .mp4, .avi, the real CREMA-D .flv clips, a clip without audio, and
-the files it must refuse - with the SavedModel and with a .tflite file."""
+"""predict on real files: .mp4, .avi, the real CREMA-D .flv clips, a clip without audio, one
+without a face, and the files it must refuse - with the SavedModel and with a .tflite file."""
 
 from __future__ import annotations
 
@@ -68,6 +68,22 @@ def test_clip_without_audio_falls_back_to_the_video_side_head(savedmodel_predict
     np.testing.assert_allclose(list(result.probabilities.values()), direct.mean(axis=0), atol=1e-6)
 
 
+def test_clip_without_a_face_falls_back_to_the_audio_side_head(savedmodel_predictor, videos, loaded):
+    # noise.mp4 has a video track (noise, no face) and an audio track (a tone).
+    clip = clip_loader.load_clip(videos["no_face"], savedmodel_predictor.config)
+    assert clip.frames is None and clip.waveform is not None and clip.missing == "video"
+    assert clip.missing_reason == "no face detected in any frame"
+    result = savedmodel_predictor.predict_clip(clip)
+    assert result.branch == "a side head"
+    assert result.note == "no face detected in any frame: scored by the a side head (N2)"
+    batch, _ = windowing.raw_windows(None, clip.waveform, savedmodel_predictor.spec)
+    direct = loaded.signatures[keys.AUDIO_ONLY](**batch)[keys.PROBABILITIES].numpy()
+    np.testing.assert_allclose(list(result.probabilities.values()), direct.mean(axis=0), atol=1e-6)
+    # A video-only model has no other stream: the clip is still refused.
+    with pytest.raises(clip_preparation.ClipError, match="noise.mp4: no face detected"):
+        clip_loader.load_clip(videos["no_face"], savedmodel_predictor.config, "video")
+
+
 class _CentralOnly:
     """An N0 export's backend: the central branch only, no side heads."""
 
@@ -88,6 +104,12 @@ def test_n0_refuses_a_clip_without_audio(savedmodel_predictor, videos, face_mode
     assert videos["silent"] in str(error.value)
 
 
+def test_n0_refuses_a_clip_without_a_face(savedmodel_predictor, videos, face_model_path):
+    n0 = predictor_lib.Predictor(_CentralOnly(savedmodel_predictor.metadata), face_model_path)
+    with pytest.raises(predictor_lib.PredictError, match="no face detected in any frame, and this N0 .*refused"):
+        n0.predict_file(videos["no_face"])
+
+
 def test_cli_json_on_mp4_avi_and_the_real_flv_clips(exported, videos, shared_dir, face_model_path, capsys, tiny_run):
     paths = [videos["mp4"], videos["avi"]] + media_files.cremad_clips(shared_dir)
     status = predict_cli.main(paths + ["--model", exported["savedmodel"], "--json", "--face-model", face_model_path])
@@ -105,10 +127,12 @@ def test_cli_names_bad_files_and_goes_on(exported, videos, face_model_path, caps
     status = predict_cli.main(paths + ["--model", exported["tflite_int8_full"], "--face-model", face_model_path])
     assert status == 1
     out, err = capsys.readouterr()
-    for bad in paths[:3]:
+    for bad in (paths[0], paths[2]):
         assert f"error: {bad}:" in err
-    assert "no face detected" in err and "unreadable or corrupt" in err and "does not exist" in err
+    assert "unreadable or corrupt" in err and "does not exist" in err and "no face" not in err
     assert f"{videos['silent']}:" in out and "note: no audio track" in out and "window 1" in out
+    assert f"{videos['no_face']}: " in out and "a side head" in out
+    assert "note: no face detected in any frame: scored by the a side head (N2)" in out
 
 
 def test_cli_refuses_a_model_path_that_is_no_export(tmp_path, capsys):
@@ -117,5 +141,5 @@ def test_cli_refuses_a_model_path_that_is_no_export(tmp_path, capsys):
 
 
 def test_load_clip_error_names_the_file(videos, savedmodel_predictor):
-    with pytest.raises(clip_preparation.ClipError, match="noise.mp4: no face detected"):
-        clip_loader.load_clip(videos["no_face"], savedmodel_predictor.config)
+    with pytest.raises(clip_preparation.ClipError, match="garbage.mp4: .*unreadable or corrupt"):
+        clip_loader.load_clip(videos["garbage"], savedmodel_predictor.config)
