@@ -340,10 +340,16 @@ def test_cremad_without_video_folder_names_it(tmp_path):
 # ---------------------------------------------------------------- real clips in ../shared
 
 
-def test_real_ravdess_speech(shared_dir):
-    root = shared_dir / "data" / "ravdess-speech"
+def _shared_data(shared_dir, name):
+    """../shared/data/<name>, skipping the test when that folder is absent."""
+    root = shared_dir / "data" / name
     if not root.is_dir():
         pytest.skip(f"{root} is absent")
+    return root
+
+
+def test_real_ravdess_speech(shared_dir):
+    root = _shared_data(shared_dir, "ravdess-speech")
     clips, skipped = datasets.scan_dataset("ravdess", str(root), "audio")
     assert len(clips) == 1200 and skipped == []
     per_actor = collections.Counter(c.actor for c in clips)
@@ -355,9 +361,7 @@ def test_real_ravdess_speech(shared_dir):
 
 
 def test_real_ravdess_audio(shared_dir):
-    root = shared_dir / "data" / "ravdess"
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent")
+    root = _shared_data(shared_dir, "ravdess")
     clips, skipped = datasets.scan_dataset("ravdess", str(root), "audio")
     assert len(clips) == 320 and skipped == []
     per_actor = collections.Counter(c.actor for c in clips)
