@@ -10,7 +10,7 @@ matmuls and elementwise ops, and with `gather_valid=False`, so the CNN runs on a
 which gives the same inference outputs). The Transformer aggregator has no loop and converts
 as it is. The trained weights are copied layer by layer, by name.
 
-The window model keeps the test-time pruning of paper 3.1: `testing_mode.inference_model` (central
+The window model keeps the testing mode of paper 3.1: `testing_mode.inference_model` (central
 branch, no dropout) and, for N1 / N2, `testing_mode.side_head_models`.
 """
 

@@ -1,4 +1,4 @@
-"""MRPN networks (paper 3.1): builder, test-time pruning, feature model and losses.
+"""MRPN networks (paper 3.1): builder, testing mode (central branch only), feature model and losses.
 
     model = build_model(config, num_classes)          # N0 / N1 / N2 / AM / VM from config
     loss, loss_weights = compile_losses(config.model)

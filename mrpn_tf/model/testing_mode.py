@@ -1,4 +1,4 @@
-"""Test-time pruning: the central branch for inference, and the side heads for one modality.
+"""The paper's testing mode: the central branch for inference, and the side heads for one modality.
 
 Paper 3.1, observations 2 and 4: "In testing mode only the central branches of networks N1, N2
 are active while the side branches are inactive", and "all Dropout units are not active".

@@ -1,4 +1,4 @@
-"""Test-time pruning: central branch == the full model's fused head; side heads alone."""
+"""Testing mode: central branch == the full model's fused head; side heads alone."""
 
 import keras
 import numpy as np
