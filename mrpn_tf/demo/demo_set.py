@@ -246,7 +246,8 @@ def _generate(
 ) -> None:
     """Renders and encodes the clips, in this process or in `workers` processes."""
     bar = tqdm.tqdm(
-        total=len(plans), desc="demo clips", unit="clip", disable=not progress or not plans
+        # disable=None: no bar where stderr is not a terminal (a log gets no redraws), as prepare.
+        total=len(plans), desc="demo clips", unit="clip", disable=None if progress and plans else True
     )
     with bar:
         if workers <= 1 or len(plans) <= 1:
