@@ -139,6 +139,11 @@ class TrainConfig:
     # Paper silent. Patience 10 on a small dataset needs room to act several times.
     epochs: int = 100
     early_stopping_patience: int = 0  # 0 = off
+    # Before each validation, recompute BatchNorm's moving statistics from this many training
+    # batches with the weights frozen (training/precise_bn.py); they then describe the weights
+    # being validated and checkpointed instead of lagging them. 0 = off (Keras's moving
+    # averages, the paper's setting). Not with TF_CONFIG (each worker would see other batches).
+    precise_bn_batches: int = 0
     run_dir: str = ""
     seed: int = 42
     # Deterministic input order and kernels (tf.config.experimental.enable_op_determinism): the

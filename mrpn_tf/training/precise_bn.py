@@ -18,7 +18,7 @@ the validation clips.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import keras
 import tensorflow as tf
@@ -78,6 +78,29 @@ def recompute(
     if used == 0:
         raise ValueError("recompute: no batch to take BatchNorm statistics from")
     return used
+
+
+class BeforeValidation(keras.callbacks.Callback):
+    """`recompute` from the training data at the start of every validation inside `fit`.
+
+    Keras validates after each training epoch and then checkpoints; with this callback both
+    see BatchNorm statistics of the weights as they are (module docstring), not the lagging
+    moving averages. The batches come from a fresh iterator over `make_batches()` each time.
+
+    Args:
+      make_batches: returns an iterable of model-input dicts (the training split).
+      max_batches: batches per recomputation.
+    """
+
+    def __init__(self, make_batches: Callable[[], Iterable[Mapping[str, tf.Tensor]]], max_batches: int):
+        super().__init__()
+        self.make_batches = make_batches
+        self.max_batches = max_batches
+        self.recomputed = 0  # how many times, for the log and the tests
+
+    def on_test_begin(self, logs=None):
+        recompute(self.model, self.make_batches(), self.max_batches)
+        self.recomputed += 1
 
 
 def evaluate_checkpoint(run_dir: run_dir_lib.RunDir, epoch: int) -> dict[str, Any]:

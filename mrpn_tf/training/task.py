@@ -37,6 +37,7 @@ from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.export import run_export
 from mrpn_tf.training import evaluation
 from mrpn_tf.training import input_data
+from mrpn_tf.training import precise_bn
 from mrpn_tf.training import preflight
 from mrpn_tf.training import resume
 from mrpn_tf.training import run_dir as run_dir_lib
@@ -132,6 +133,18 @@ def fit(
         config, strategy, dataset_builder.TRAIN, inputs, heads, train_steps, replayed_epochs=done)
     val = input_data.distributed_dataset(config, strategy, dataset_builder.VAL, inputs, heads, val_steps)
     callbacks = build_callbacks(config, run_dir) + list(extra_callbacks)
+    if config.train.precise_bn_batches > 0:
+        if strategy_lib.in_multi_worker_mode(strategy):
+            raise preflight.PreflightError(
+                "train.precise_bn_batches works on one machine only: with TF_CONFIG each worker "
+                "would recompute BatchNorm statistics from other batches; set it to 0")
+
+        def training_inputs():
+            dataset = input_data.model_dataset(config, dataset_builder.TRAIN, inputs, heads)
+            return (features for features, _, _ in dataset)
+
+        # First, so that every other callback's validation-time view has the new statistics.
+        callbacks.insert(0, precise_bn.BeforeValidation(training_inputs, config.train.precise_bn_batches))
     fit_distributed(model, strategy, train, validation_data=val, epochs=config.train.epochs,
                     callbacks=callbacks, steps_per_epoch=train_steps, validation_steps=val_steps)
 

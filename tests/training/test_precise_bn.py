@@ -94,3 +94,52 @@ def test_no_batch_is_an_error_and_changes_nothing():
     layer = model.get_layer("bn1")
     assert np.all(layer.moving_mean.numpy() == 7.0) and np.all(layer.moving_variance.numpy() == 9.0)
     assert layer.momentum == 0.9 and model.get_layer("drop").rate == 0.5
+
+
+def test_fit_validates_with_statistics_recomputed_after_the_last_step():
+    """Inside fit, the callback recomputes before validation: the logged validation loss is the
+    loss of the final weights with the statistics `recompute` gives them, and Keras's lagging
+    moving averages would have given another loss."""
+    model = _model()
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    train = np.concatenate(_batches(count=4))
+    targets = np.zeros((len(train), 2), np.float32)
+    probe = _batches(count=3, size=8)
+    callback = precise_bn.BeforeValidation(lambda: ({"x": x} for x in probe), max_batches=2)
+    x_val, y_val = _batches(count=1, size=10)[0], np.ones((10, 2), np.float32)
+    history = model.fit({"x": train}, targets, batch_size=6, epochs=2, shuffle=False, verbose=0,
+                        validation_data=({"x": x_val}, y_val), callbacks=[callback])
+    assert callback.recomputed == 2  # once per validation
+    expected = _expected(model, probe[:2])  # the final weights, the first two probe batches
+    for name, (mean, var) in expected.items():
+        layer = model.get_layer(name)
+        np.testing.assert_allclose(layer.moving_mean.numpy(), mean, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(layer.moving_variance.numpy(), var, rtol=1e-4, atol=1e-5)
+    val_loss = history.history["val_loss"][-1]
+    np.testing.assert_allclose(val_loss, model.evaluate({"x": x_val}, y_val, verbose=0), rtol=1e-5)
+    # Without the callback (the averages of the training steps), the same weights score otherwise.
+    lagging = _model()
+    lagging.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    lagging.fit({"x": train}, targets, batch_size=6, epochs=2, shuffle=False, verbose=0)
+    assert abs(lagging.evaluate({"x": x_val}, y_val, verbose=0) - val_loss) > 1e-3
+
+
+def test_training_recomputes_before_each_validation(prepared_dir, tmp_path, monkeypatch):
+    """`train.precise_bn_batches` wires the callback into the trainer: one recomputation per
+    epoch, from that many training batches."""
+    from mrpn_tf.training import strategy as strategy_lib
+    from mrpn_tf.training import task
+    from tests.training import conftest
+
+    calls = []
+    recompute = precise_bn.recompute
+
+    def counting(model, batches, max_batches=None):
+        calls.append(recompute(model, batches, max_batches))
+        return calls[-1]
+
+    monkeypatch.setattr(precise_bn, "recompute", counting)
+    config = conftest.training_config(prepared_dir, str(tmp_path / "run"), train__epochs=2,
+                                      train__precise_bn_batches=3)
+    task.train(config, strategy_lib.build_strategy())
+    assert calls == [3, 3]
