@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import os
 import sys
 import time
@@ -51,38 +52,26 @@ LOG_FLOOR = 1e-10
 NUM_FEATURES = 3 * NUM_MELS
 
 
-def _hz_to_mel(hz):
-    return 2595.0 * np.log10(1.0 + np.asarray(hz, np.float64) / 700.0)
+@functools.lru_cache(maxsize=1)
+def mel_filterbank() -> np.ndarray:
+    """HTK-mel triangles over 0 .. 8 kHz, [FFT_LENGTH // 2 + 1, NUM_MELS] (tf.signal's)."""
+    import tensorflow as tf
 
-
-def _mel_to_hz(mel):
-    return 700.0 * (10.0 ** (np.asarray(mel, np.float64) / 2595.0) - 1.0)
-
-
-def mel_filterbank(num_mels: int = NUM_MELS, fft_length: int = FFT_LENGTH,
-                   sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Triangular HTK-mel filters over 0 .. sample_rate / 2: [fft_length // 2 + 1, num_mels]."""
-    bin_hz = np.arange(fft_length // 2 + 1) * sample_rate / fft_length
-    edges = _mel_to_hz(np.linspace(0.0, _hz_to_mel(sample_rate / 2), num_mels + 2))
-    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
-    rising = (bin_hz[:, None] - lower) / (center - lower)
-    falling = (upper - bin_hz[:, None]) / (upper - center)
-    return np.maximum(0.0, np.minimum(rising, falling))
-
-
-_FILTERBANK = mel_filterbank()
-_WINDOW = np.hanning(FRAME_LENGTH)
+    return tf.signal.linear_to_mel_weight_matrix(
+        NUM_MELS, FFT_LENGTH // 2 + 1, SAMPLE_RATE, 0.0, SAMPLE_RATE / 2).numpy()
 
 
 def log_mel(wave: np.ndarray) -> np.ndarray:
     """Log-mel energies of a float wave at 16 kHz: [frames, NUM_MELS] (at least one frame)."""
-    wave = np.asarray(wave, np.float64)
+    import tensorflow as tf
+
+    wave = np.asarray(wave, np.float32)
     if len(wave) < FRAME_LENGTH:
         wave = np.pad(wave, (0, FRAME_LENGTH - len(wave)))
-    count = 1 + (len(wave) - FRAME_LENGTH) // FRAME_STEP
-    index = np.arange(FRAME_LENGTH)[None, :] + FRAME_STEP * np.arange(count)[:, None]
-    power = np.abs(np.fft.rfft(wave[index] * _WINDOW, FFT_LENGTH)) ** 2
-    return np.log(power @ _FILTERBANK + LOG_FLOOR)
+    stft = tf.signal.stft(wave, FRAME_LENGTH, FRAME_STEP, FFT_LENGTH,
+                          window_fn=tf.signal.hann_window)
+    mel = tf.tensordot(tf.abs(stft) ** 2, mel_filterbank(), 1)
+    return np.log(mel.numpy().astype(np.float64) + LOG_FLOOR)
 
 
 def clip_features(wave: np.ndarray) -> np.ndarray:
