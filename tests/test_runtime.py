@@ -2,6 +2,7 @@
 
 import ctypes
 import io
+import os
 import platform
 import sys
 
@@ -20,7 +21,7 @@ def fresh(monkeypatch):
 
 def test_package_import_tuned_this_process():
     # The test run itself imported mrpn_tf without any MALLOC_* setting of its own (CI).
-    user_choice = runtime._user_chose_malloc_settings(dict(__import__("os").environ))
+    user_choice = runtime._user_chose_malloc_settings(dict(os.environ))
     assert runtime._applied is (GLIBC and not user_choice)
 
 

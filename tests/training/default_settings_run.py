@@ -21,17 +21,16 @@ STEPS = (((1,), (1,)), ((2, 1, 2), (1, 2, 1)), ((3, 2), (2, 1)), ((1, 2, 2, 1, 3
 def batch(config, model, video_lengths, audio_lengths, rng):
     """Padded inputs and labels for clips of the given lengths, narrowed to the model's keys."""
     from mrpn_tf.data import features
+    from tests.model.conftest import padded_batch
 
+    seed = int(rng.integers(1 << 31))
     size, a = config.video.crop_size, config.audio
-    frames, segments = max(video_lengths), max(audio_lengths)
-    clips = len(video_lengths)
-    everything = {
-        features.VIDEO: rng.random((clips, frames, size, size, 3), dtype=np.float32),
-        features.VIDEO_MASK: (np.arange(frames) < np.array(video_lengths)[:, None]).astype(np.float32),
-        features.AUDIO: rng.standard_normal((clips, segments, a.freq_bins, a.frames_per_segment)).astype(np.float32),
-        features.AUDIO_MASK: (np.arange(segments) < np.array(audio_lengths)[:, None]).astype(np.float32),
-    }
-    labels = rng.integers(0, 8, size=clips).astype(np.int32)
+    video, video_mask = padded_batch((size, size, 3), video_lengths, max(video_lengths), seed)
+    audio, audio_mask = padded_batch((a.freq_bins, a.frames_per_segment), audio_lengths,
+                                     max(audio_lengths), seed + 1)
+    everything = {features.VIDEO: video, features.VIDEO_MASK: video_mask,
+                  features.AUDIO: audio, features.AUDIO_MASK: audio_mask}
+    labels = rng.integers(0, 8, size=len(video_lengths)).astype(np.int32)
     return {k: everything[k] for k in model.input}, {head: labels for head in model.output}
 
 
