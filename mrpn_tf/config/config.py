@@ -97,6 +97,10 @@ class AudioConfig:
     # ceil(16000 / 64) = 250 frames: the STFT pads the segment end (pad_end=True).
     frames_per_segment: int = 250
     log_offset: float = 1e-6
+    # Leading and trailing silence cut before segmenting: keep the first to the last 10-ms
+    # frame within this many dB of the loudest (data/pipeline/silence_trim.py); 0 = off, the
+    # paper's preprocessing. Training slices in time after trimming.
+    trim_db: float = 0.0
 
 
 @dataclasses.dataclass

@@ -13,6 +13,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record
 from mrpn_tf.data import features
+from mrpn_tf.data.pipeline import silence_trim
 from mrpn_tf.data.pipeline import spectrogram_segments
 from mrpn_tf.data.pipeline import time_slicing
 from mrpn_tf.data.pipeline import video_augmentation
@@ -88,6 +89,11 @@ def clip_example(
     """
     slice_seed, video_seed = tf.unstack(tf.random.experimental.stateless_split(seed, num=2))
     if training and config.data.time_augment:
+        # Slices are drawn inside the speech (audio.trim_db > 0), not in the silence around it.
+        clip = dict(clip)
+        clip[clip_record.AUDIO_PCM16] = silence_trim.trim_silence(
+            clip[clip_record.AUDIO_PCM16], config.audio
+        )
         clip = time_slicing.random_slice(clip, slice_seed, config.data.min_slice_s)
     frames = video_frames.to_unit_float(
         video_frames.decode_frames(clip[clip_record.FRAMES], config.video.crop_size)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.data.pipeline import silence_trim
 
 # Floor on the standard deviation: digital silence (std 0) has x - mean == 0 exactly, so any
 # positive floor maps it to zeros instead of 0/0 = NaN; it is far below one PCM16 step (3e-5),
@@ -161,7 +162,7 @@ def log_spectrograms(waveform: tf.Tensor, audio: config_lib.AudioConfig) -> tf.T
 
 
 def waveform_to_segments(waveform: tf.Tensor, audio: config_lib.AudioConfig) -> tf.Tensor:
-    """The whole audio preprocessing of one (sliced) waveform: standardize, segment, STFT.
+    """The whole audio preprocessing of one (sliced) waveform: trim, standardize, segment, STFT.
 
     Args:
       waveform: float32 [N] at `audio.sample_rate`, N >= 0.
@@ -170,7 +171,7 @@ def waveform_to_segments(waveform: tf.Tensor, audio: config_lib.AudioConfig) -> 
     Returns:
       float32 [S, freq_bins, frames_per_segment].
     """
-    waveform = tf.convert_to_tensor(waveform, tf.float32)
+    waveform = silence_trim.trim_silence(waveform, audio)  # no-op unless audio.trim_db > 0
     if audio.standardize:
         waveform = standardize(waveform)
     return log_spectrograms(waveform, audio)
