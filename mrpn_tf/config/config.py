@@ -136,6 +136,11 @@ class TrainConfig:
     optimizer: str = "adamw"  # "AdaMW optimizer is adopted"
     learning_rate: float = 5e-5  # "initial learning rate at 5e-5"
     weight_decay: float = 1e-4  # paper silent; a mild AdamW decay
+    # "plateau": the paper's schedule, halved after lr_patience epochs without a lower
+    # validation loss. "cosine": a fixed schedule, learning_rate * (1 + cos(pi * e / epochs)) / 2
+    # at epoch e (0-based), for short budgets that stop before a plateau is seen and for runs
+    # without validation; lr_factor and lr_patience are then unused.
+    lr_schedule: str = "plateau"
     lr_factor: float = 0.5  # "decreased two times ..."
     lr_patience: int = 10  # "... if validation loss is not dropping over ten epochs"
     # Paper silent. 8 clips of up to ~5 s fit a 16 GB GPU with two ResNet-18s at 112 px.

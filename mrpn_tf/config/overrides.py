@@ -210,6 +210,7 @@ def validate(config: config_lib.Config) -> None:
         "model.network": (config.model.network, ("N0", "N1", "N2", "AM", "VM")),
         "model.aggregator": (config.model.aggregator, ("lstm", "bilstm", "transformer")),
         "model.extractor": (config.model.extractor, ("resnet18",)),
+        "train.lr_schedule": (config.train.lr_schedule, ("plateau", "cosine")),
     }
     for key, (value, allowed) in choices.items():
         if value not in allowed:

@@ -357,7 +357,8 @@ def apply_switches(train: config_lib.TrainConfig) -> None:
 # The callbacks of a training run, in the order their epoch-end work must happen.
 #
 #   ReduceLROnPlateau  paper 4.2: the learning rate is "decreased two times if validation loss
-#                      is not dropping over ten epochs" (factor and patience from the config)
+#                      is not dropping over ten epochs" (factor and patience from the config);
+#                      or, with train.lr_schedule="cosine", a LearningRateScheduler
 #   EarlyStopping      optional (train.early_stopping_patience > 0), on validation loss
 #   ModelCheckpoint    the weights of every epoch (the best one becomes model.keras)
 #   CSVLogger          history.csv, appended to when a run resumes
@@ -382,11 +383,15 @@ def build_callbacks(
       The callbacks, in order.
     """
     train = config.train
-    schedule = [
-        keras.callbacks.ReduceLROnPlateau(
-            monitor=MONITOR, factor=train.lr_factor, patience=train.lr_patience, verbose=1
-        )
-    ]
+    if train.lr_schedule == "cosine":
+        # A pure function of the epoch: a resumed run sets the same rate as an uninterrupted one.
+        schedule = [keras.callbacks.LearningRateScheduler(cosine_schedule(train))]
+    else:
+        schedule = [
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=MONITOR, factor=train.lr_factor, patience=train.lr_patience, verbose=1
+            )
+        ]
     if train.early_stopping_patience > 0:
         schedule.append(keras.callbacks.EarlyStopping(
             monitor=MONITOR, patience=train.early_stopping_patience, verbose=1
@@ -399,6 +404,23 @@ def build_callbacks(
         keras.callbacks.BackupAndRestore(run_dir.backup_dir, delete_checkpoint=False),
         resume.ResumeState(run_dir.backup_dir, schedule),
     ]
+
+
+def cosine_schedule(train: config_lib.TrainConfig):
+    """Epoch -> learning rate for `train.lr_schedule="cosine"`: from `learning_rate` at epoch 0
+    down along half a cosine, reaching 0 one epoch after the last (the last epoch still learns).
+
+    Args:
+      train: `learning_rate`, `epochs`.
+
+    Returns:
+      A function of the 0-based epoch (and the current rate, unused), as
+      `keras.callbacks.LearningRateScheduler` calls it.
+    """
+    def rate(epoch: int, current: float | None = None) -> float:
+        return float(train.learning_rate * 0.5 * (1.0 + np.cos(np.pi * epoch / train.epochs)))
+
+    return rate
 
 
 class KeepMallocSettings(keras.callbacks.Callback):

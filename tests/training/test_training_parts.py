@@ -90,3 +90,41 @@ def test_figures_are_written(tmp_path):
     assert all((tmp_path / p).stat().st_size > 0 for p in paths)
     with pytest.raises(ValueError, match="at least 3 clips"):
         evaluation_figures.embed_2d(rng.random((2, 4)))
+
+
+def test_cosine_schedule_decays_from_the_rate_and_is_a_function_of_the_epoch(tmp_path):
+    import dataclasses
+
+    import keras
+
+    from mrpn_tf.config import config as config_lib
+    from mrpn_tf.training import task
+
+    train = dataclasses.replace(config_lib.TrainConfig(), learning_rate=3e-3, epochs=20,
+                                lr_schedule="cosine")
+    rate = task.cosine_schedule(train)
+    rates = [rate(e) for e in range(20)]
+    assert rates[0] == pytest.approx(3e-3) and rates[10] == pytest.approx(1.5e-3)
+    assert all(a > b for a, b in zip(rates, rates[1:])) and rates[-1] > 0
+    config = config_lib.tiny()
+    config.train = train
+    callbacks = task.build_callbacks(config, run_dir_lib.RunDir(str(tmp_path)))
+    kinds = {type(c) for c in callbacks}
+    assert keras.callbacks.LearningRateScheduler in kinds
+    assert keras.callbacks.ReduceLROnPlateau not in kinds
+    # What fit applies: each epoch runs at the schedule's rate for that epoch.
+    model = keras.Sequential([keras.Input([2]), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.AdamW(train.learning_rate), loss="mse")
+    seen = []
+    probe = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda e, logs: seen.append(float(model.optimizer.learning_rate)))
+    model.fit(np.ones([4, 2]), np.ones([4, 1]), epochs=3, verbose=0,
+              callbacks=[keras.callbacks.LearningRateScheduler(rate), probe])
+    assert seen == pytest.approx(rates[:3], rel=1e-6)
+
+
+def test_unknown_lr_schedule_is_refused():
+    from mrpn_tf.config import overrides, run_files
+
+    with pytest.raises(overrides.ConfigError, match="train.lr_schedule"):
+        run_files.load_run_config([], ["train.lr_schedule=step"], variant="tiny")
