@@ -13,7 +13,9 @@ per actor pair) and writes `<out>/table1_am_vs_paper.md`: per actor pair the pap
 (paper_tables.py) above ours, and both rows' means over the pairs we have a number for; and
 `<out>/table1_am_vs_paper.png`, the same numbers as bars per actor pair. When the reference
 row's CSV (`ravdess_reference.py`; by default `<out>/reference_logreg.csv`) exists, its
-per-pair accuracy is a last row of the table and grey bars in the figure.
+per-pair accuracy is a last row of the table and grey bars in the figure. Beside them:
+`<out>/learning_curves.png`, training and held-out accuracy per epoch of every run
+(learning_curves.py), and the runs' summed wall time under the table.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
+from mrpn_tf.studies import learning_curves  # noqa: E402
 from mrpn_tf.studies import paper_tables  # noqa: E402
 from mrpn_tf.studies import ravdess_reference  # noqa: E402
 
 TABLE1_CSV = "table1_modalities.csv"  # crossval_tables.table1's file
 COMPARISON_MD = "table1_am_vs_paper.md"
 COMPARISON_PNG = "table1_am_vs_paper.png"
+CURVES_PNG = "learning_curves.png"
 DEFAULT_OUT = os.path.join("results", "ravdess_audio")
 AM_ROWS = ("AM(NT)", "AM(T)")
 CHANCE = 100.0 / 8  # eight emotions
@@ -175,6 +179,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         text = comparison_markdown(
             fold_names, ours, f"{path} (run configs in {args.crossval}/fold*/AM-*/config.yaml)",
             reference)
+        runs, seconds = learning_curves.wall_time(args.crossval)
+        if runs:
+            text += (f"Wall time: {runs} runs took {seconds / 3600:.2f} h in all "
+                     "(the sum of their summary.json `wall_time_s`).\n")
     except (OSError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -186,6 +194,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"written: {target}")
     png = comparison_plot(fold_names, ours, os.path.join(args.out, COMPARISON_PNG), reference)
     print(f"written: {png}")
+    curves = learning_curves.plot(args.crossval, os.path.join(args.out, CURVES_PNG), CHANCE)
+    if curves:
+        print(f"written: {curves}")
     return 0
 
 

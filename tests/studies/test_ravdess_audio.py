@@ -79,3 +79,34 @@ def test_the_reference_row_joins_the_table_when_its_csv_is_there(tmp_path):
     missing = str(tmp_path / "nope.csv")
     assert ravdess_audio.main(["--crossval", _crossval_folder(tmp_path), "--out", out,
                                "--reference", missing]) == 1
+
+
+def _fake_run(folder, accuracies, wall_time_s=None):
+    """A run folder with a history.csv (train, val accuracy per epoch) and maybe a summary."""
+    import json
+
+    os.makedirs(folder)
+    with open(os.path.join(folder, "history.csv"), "w") as f:
+        f.write("epoch,accuracy,loss,val_accuracy,val_loss\n")
+        for epoch, (train, val) in enumerate(accuracies):
+            f.write(f"{epoch},{train},1.0,{val},1.0\n")
+    if wall_time_s is not None:
+        with open(os.path.join(folder, "summary.json"), "w") as f:
+            json.dump({"wall_time_s": wall_time_s}, f)
+
+
+def test_learning_curves_and_wall_time_read_every_run(tmp_path):
+    from mrpn_tf.studies import learning_curves
+
+    cv = tmp_path / "cv"
+    _fake_run(cv / "fold1" / "AM-NT", [(0.2, 0.25), (0.5, 0.4)], wall_time_s=600)
+    _fake_run(cv / "fold2" / "AM-NT", [(0.3, 0.35)])  # still running: no summary yet
+    _fake_run(cv / "fold1" / "AM-T", [(0.1, 0.2), (0.3, 0.3), (0.4, 0.45)], wall_time_s=300)
+    found = learning_curves.curves(str(cv), "AM-NT")
+    assert sorted(found) == [1, 2]
+    assert list(found[1]["val_accuracy"]) == pytest.approx([25.0, 40.0])
+    assert learning_curves.wall_time(str(cv)) == (2, 900.0)
+    png = learning_curves.plot(str(cv), str(tmp_path / "curves.png"), 12.5)
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert learning_curves.plot(str(tmp_path / "empty"), str(tmp_path / "none.png")) is None
