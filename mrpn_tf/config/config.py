@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from mrpn_tf.data.folds import folds as folds_lib
+
+# Field metadata key: words a numeric field also takes (`overrides` accepts them as they are).
+WORDS = "words"
+
 
 @dataclasses.dataclass
 class DataConfig:
@@ -24,8 +29,11 @@ class DataConfig:
     prepared_dir: str = ""
     # "tfrecord": read `prepare` shards; "videos": decode inside tf.data (no prepare step).
     source: str = "tfrecord"
-    # Fold id from the committed fold file (RAVDESS 1..12, CREMA-D 1..9 = S1..S9).
-    fold: int = 1
+    # Fold id from the committed fold file (RAVDESS 1..12, CREMA-D 1..9 = S1..S9), or "all":
+    # train on every actor of the dataset for deployment, with no validation split, so no
+    # learning-rate halving or early stopping on validation loss (the learning rate stays
+    # train.learning_rate) and model.keras is the last of train.epochs epochs.
+    fold: int | str = dataclasses.field(default=1, metadata={WORDS: (folds_lib.ALL,)})
     # RAVDESS modality: "av" (01-01-*.mp4), "audio" (03-01-*.wav), "video" (02-01-*.mp4).
     modality: str = "av"
     # Clips per TFRecord shard: ~100 clips x ~2 MB keeps shards near the 100-200 MB that

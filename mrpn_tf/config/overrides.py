@@ -61,8 +61,13 @@ def _number_from_text(value: Any, kind: type) -> Any:
     return value
 
 
-def _coerce(value: Any, default: Any, key: str, source: str) -> Any:
-    """Checks `value` against the type of the field's default and converts it."""
+def _coerce(value: Any, default: Any, key: str, source: str, words: tuple = ()) -> Any:
+    """Checks `value` against the type of the field's default and converts it.
+
+    A value among the field's `words` (config_lib.WORDS, e.g. data.fold "all") is kept as it is.
+    """
+    if isinstance(value, str) and value in words:
+        return value
     if isinstance(default, (int, float)) and not isinstance(default, bool):
         value = _number_from_text(value, type(default))
     if isinstance(default, bool):
@@ -84,9 +89,8 @@ def _coerce(value: Any, default: Any, key: str, source: str) -> Any:
             return tuple(value)
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
-    raise ConfigError(
-        f"{source}: {key} expects {type(default).__name__}, got {value!r} ({type(value).__name__})"
-    )
+    expected = " or ".join([type(default).__name__] + [repr(word) for word in words])
+    raise ConfigError(f"{source}: {key} expects {expected}, got {value!r} ({type(value).__name__})")
 
 
 def set_value(config: config_lib.Config, key: str, value: Any, source: str = "override") -> None:
@@ -96,12 +100,14 @@ def set_value(config: config_lib.Config, key: str, value: Any, source: str = "ov
         raise _unknown_key_error(key, config, source)
     section_name, field_name = parts
     section = getattr(config, section_name, None)
-    if not dataclasses.is_dataclass(section) or field_name not in {
-        f.name for f in dataclasses.fields(section)
-    }:
+    fields = {f.name: f for f in dataclasses.fields(section)} if dataclasses.is_dataclass(section) else {}
+    if field_name not in fields:
         raise _unknown_key_error(key, config, source)
-    default = getattr(section, field_name)
-    setattr(section, field_name, _coerce(value, default, key, source))
+    field = fields[field_name]
+    # The declared default fixes the type: the current value may be one of the field's words.
+    default = getattr(section, field_name) if field.default is dataclasses.MISSING else field.default
+    words = tuple(field.metadata.get(config_lib.WORDS, ()))
+    setattr(section, field_name, _coerce(value, default, key, source, words))
 
 
 def _flatten(tree: Mapping[str, Any], source: str, prefix: str = "") -> dict[str, Any]:

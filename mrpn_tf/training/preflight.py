@@ -4,6 +4,8 @@ Each check names what it found and what it expected:
   * the prepared folder exists and was prepared for this dataset, modality, frame rate, crop
     size and sample rate (or, for `data.source=videos`, the dataset folder has clips);
   * the fold has training clips (at least one full global batch) and validation clips;
+    `data.fold=all` has every clip of the dataset for training and no validation (so nothing
+    may stop on validation loss);
   * the network's modalities are in the data (AM needs audio, VM video, N0-N2 both);
   * pretrained extractor weights named by the config exist;
   * mixed precision / XLA are asked for only where there is a GPU.
@@ -57,6 +59,9 @@ def _prepared_clip_counts(config: config_lib.Config, train: tuple, val: tuple) -
 def split_sizes(config: config_lib.Config) -> SplitSizes:
     """Counts the clips of `data.fold`'s splits (prepared index, or a scan of `data.root`).
 
+    With `data.fold=all` the training split is every clip of the dataset's actors, and the
+    validation split is empty.
+
     Raises:
       ValueError / FileNotFoundError: no prepared folder, or one prepared differently.
     """
@@ -78,12 +83,27 @@ def check_split_sizes(sizes: SplitSizes, config: config_lib.Config, global_batch
     """Refuses a fold without validation clips or without one full training batch."""
     where = config.data.prepared_dir or config.data.root
     fold = f"{config.data.dataset} fold {config.data.fold}"
+    if not dataset_builder.has_validation(config):
+        if sizes.train_clips < global_batch:
+            raise ValueError(
+                f"data.fold={config.data.fold} trains on every {config.data.dataset} clip in {where}, "
+                f"and it holds {sizes.train_clips}, fewer than one global batch of {global_batch}")
+        return
     if sizes.val_clips == 0:
         raise ValueError(f"{fold} has no validation clips in {where}: its validation actors "
                          f"{list(dataset_builder.split_actors(config, 'val'))} have none")
     if sizes.train_clips < global_batch:
         raise ValueError(f"{fold} has {sizes.train_clips} training clips in {where}, fewer than "
                          f"one global batch of {global_batch} (training batches drop the rest)")
+
+
+def check_no_validation_stop(config: config_lib.Config) -> None:
+    """Refuses early stopping (on validation loss) in a run without validation (`data.fold=all`)."""
+    patience = config.train.early_stopping_patience
+    if not dataset_builder.has_validation(config) and patience > 0:
+        raise ValueError(f"train.early_stopping_patience={patience} stops on validation loss, and "
+                         f"data.fold={config.data.fold} has no validation split; set it to 0 "
+                         "(the run trains train.epochs epochs)")
 
 
 def check_modalities(config: config_lib.Config) -> None:
@@ -128,6 +148,7 @@ def check_run(config: config_lib.Config, global_batch: int, has_gpu: bool) -> Sp
         check_modalities(config)
         check_extractor_weights(config.model)
         check_accelerator_switches(config.train, has_gpu)
+        check_no_validation_stop(config)
         sizes = split_sizes(config)
         check_split_sizes(sizes, config, global_batch)
     except (ValueError, FileNotFoundError) as e:

@@ -105,6 +105,9 @@ def _check_folds(request: SearchRequest) -> None:
     if not request.folds or len(set(request.folds)) != len(request.folds):
         raise SearchError(f"--folds needs distinct fold numbers, got {list(request.folds)}")
     for fold in request.folds:
+        if fold == folds_lib.ALL:
+            raise SearchError(f"data.fold={fold} has no validation actors to score a trial on; "
+                              "search numbered folds (--folds 1,2,3)")
         try:
             folds_lib.fold(request.run.config.data.dataset, fold)
         except ValueError as e:

@@ -45,6 +45,17 @@ def test_int_given_for_float_is_accepted_but_text_for_int_is_not():
         load_config(overrides=["data.fold=three"])
 
 
+def test_fold_takes_all_besides_numbers_and_reloads(tmp_path):
+    c = load_config(overrides=["data.fold=all"])
+    assert c.data.fold == "all"
+    again = load_config(save_resolved(c, tmp_path))
+    assert again.data.fold == "all" and again == c
+    # The field's type is int, whatever it holds now: a number after "all" is a number.
+    assert load_config(save_resolved(c, tmp_path), overrides=["data.fold=2"]).data.fold == 2
+    with pytest.raises(ConfigError, match="data.fold expects int or 'all', got 'All'"):
+        load_config(overrides=["data.fold=All"])
+
+
 @pytest.mark.parametrize(
     "override, suggestion",
     [("model.agregator=lstm", "model.aggregator"), ("aggregator=lstm", "model.aggregator"), ("trian.epochs=3", "train.epochs")],

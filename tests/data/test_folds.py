@@ -65,6 +65,15 @@ def test_bad_fold_number_names_the_range(dataset, num_folds):
             folds.fold(dataset, k)
 
 
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_fold_all_trains_every_actor_and_validates_none(dataset):
+    every = folds.fold(dataset, folds.ALL)
+    assert every.train_actors == tuple(sorted(folds.actor_genders(dataset))) and every.val_actors == ()
+    assert every.index == every.name == "all"
+    clips = _ravdess_clips(range(24, 0, -1))
+    assert folds.split(clips, "ravdess", folds.ALL) == (clips, [])
+
+
 def test_unknown_dataset_has_no_folds():
     with pytest.raises(ValueError, match="'iemocap'"):
         folds.load_folds("iemocap")

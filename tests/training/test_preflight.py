@@ -32,6 +32,20 @@ def test_fold_without_validation_clips(tmp_path, strategy):
     _refused(config, strategy, r"demo fold 1 has no validation clips .* actors \[1, 2\]")
 
 
+def test_fold_all_without_prepared_clips(tmp_path, strategy):
+    empty = conftest.write_demo_prepared(tmp_path / "p", [], config_lib.tiny())
+    config = conftest.training_config(empty, str(tmp_path / "run"), data__fold="all")
+    _refused(config, strategy, r"data.fold=all trains on every demo clip in .*/p, and it holds 0, "
+                               "fewer than one global batch of 2")
+
+
+def test_fold_all_with_early_stopping(prepared_dir, tmp_path, strategy):
+    config = conftest.training_config(prepared_dir, str(tmp_path / "run"), data__fold="all",
+                                      train__early_stopping_patience=3)
+    _refused(config, strategy, "early_stopping_patience=3 stops on validation loss, and "
+                               "data.fold=all has no validation split")
+
+
 def test_prepared_folder_with_another_crop_size(prepared_dir, tmp_path, strategy):
     config = conftest.training_config(prepared_dir, str(tmp_path / "run"))
     config.video.crop_size = 64
@@ -87,3 +101,5 @@ def test_cli_exit_codes_and_messages(prepared_dir, tmp_path, capsys):
                        "model.video_extractor_weights=/no/faces.weights.h5"])
     assert code == 1
     assert "model.video_extractor_weights='/no/faces.weights.h5': no such file" in capsys.readouterr().err
+    assert train.main(["--config", DEMO_RUN_FILE, "data.fold=al"]) == 2
+    assert "data.fold expects int or 'all', got 'al'" in capsys.readouterr().err

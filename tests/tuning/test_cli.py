@@ -51,6 +51,7 @@ def test_bad_spaces_are_errors(tmp_path, prepared_dir, capsys, tune_section, mes
     (["--folds", "1,1"], "--folds needs distinct fold numbers"),
     (["--tuner", "hyperband", "--folds", "1,2"], "hyperband searches one fold"),
     (["data.fold=0"], "demo has folds 1..4; got fold 0"),
+    (["data.fold=all"], "data.fold=all has no validation actors to score a trial on"),
 ])
 def test_bad_arguments_are_errors(tmp_path, run_path, capsys, args, message):
     code = tune.main(["--config", run_path, "--dir", str(tmp_path / "t"), *args])

@@ -5,6 +5,10 @@ never overlap and the split rotates over the whole dataset. Every dataset has on
 `<dataset>.json` (ravdess: 12 folds A1,2 ... A23,24 as in Table 1; cremad: 9 folds S1 ... S9;
 demo: 4 folds), written by `make_folds.py`; its "method" field says how the folds were made
 and its "genders" table gives each actor's gender ("gender_source" says where it came from).
+
+Besides the numbered folds, `fold(dataset, ALL)` is every actor of the dataset for training
+and none for validation: the split of a model trained for deployment (`data.fold=all`), which
+is scored later on actors outside the dataset, never on held-out actors of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ VAL_ACTORS = "val_actors"
 TRAIN_ACTORS = "train_actors"
 
 FOLD_DATASETS = ("ravdess", "cremad", "demo")
+# The fold id (`DataConfig.fold`) of the split that trains on every actor (module docstring).
+ALL = "all"
 
 # Anything with an integer `actor` attribute (a manifest `ClipInfo`, for instance).
 ClipT = TypeVar("ClipT")
@@ -38,14 +44,14 @@ class Fold:
 
     Attributes:
       dataset: the dataset the fold belongs to.
-      index: 1-based fold number (`DataConfig.fold`).
+      index: 1-based fold number (`DataConfig.fold`), or `ALL`.
       name: the fold's name ("A1,2" for RAVDESS fold 1, "S1" for CREMA-D fold 1).
       train_actors: actor ids used for training, ascending.
       val_actors: actor ids used for validation, ascending.
     """
 
     dataset: str
-    index: int
+    index: int | str
     name: str
     train_actors: tuple[int, ...]
     val_actors: tuple[int, ...]
@@ -100,22 +106,38 @@ def load_folds(dataset: str) -> list[Fold]:
     ]
 
 
-def fold(dataset: str, k: int) -> Fold:
-    """Fold k (1-based) of a dataset.
+def every_actor(dataset: str) -> Fold:
+    """The `ALL` split: every actor of the dataset's folds trains, none validates.
 
     Args:
       dataset: "ravdess", "cremad" or "demo".
-      k: fold number, 1..number of folds.
+
+    Returns:
+      A Fold with index and name `ALL` and no validation actors.
+    """
+    actors = {a for chosen in load_folds(dataset) for a in chosen.train_actors + chosen.val_actors}
+    return Fold(dataset=dataset, index=ALL, name=ALL, train_actors=tuple(sorted(actors)), val_actors=())
+
+
+def fold(dataset: str, k: int | str) -> Fold:
+    """Fold k (1-based) of a dataset, or every actor for k = `ALL`.
+
+    Args:
+      dataset: "ravdess", "cremad" or "demo".
+      k: fold number, 1..number of folds, or `ALL` (`every_actor`).
 
     Returns:
       The fold.
 
     Raises:
-      ValueError: k is outside 1..number of folds (the message gives the range).
+      ValueError: k is outside 1..number of folds and not `ALL` (the message gives the range).
     """
+    if k == ALL:
+        return every_actor(dataset)
     folds = load_folds(dataset)
-    if not 1 <= k <= len(folds):
-        raise ValueError(f"{dataset} has folds 1..{len(folds)}; got fold {k}")
+    if isinstance(k, str) or not 1 <= k <= len(folds):
+        raise ValueError(f"{dataset} has folds 1..{len(folds)}; got fold {k} ({ALL!r} trains on "
+                         "every actor)")
     return folds[k - 1]
 
 
@@ -136,13 +158,13 @@ def _unassigned_actors(clips: Iterable[Any], chosen: Fold) -> list[int]:
     return sorted({clip.actor for clip in clips} - known)
 
 
-def split(clips: Sequence[ClipT], dataset: str, k: int) -> tuple[list[ClipT], list[ClipT]]:
+def split(clips: Sequence[ClipT], dataset: str, k: int | str) -> tuple[list[ClipT], list[ClipT]]:
     """Splits clips into fold k's training and validation clips by actor, keeping their order.
 
     Args:
       clips: manifest entries (anything with an integer `actor`).
       dataset: whose fold file to use.
-      k: fold number, 1-based.
+      k: fold number, 1-based, or `ALL` (every clip trains).
 
     Returns:
       (train clips, validation clips).

@@ -42,20 +42,25 @@ def _check_split(split: str) -> None:
         raise ValueError(f"split={split!r}; expected one of {', '.join(SPLITS)}")
 
 
-def split_actors(config: config_lib.Config, split: str, fold: int | None = None) -> tuple:
+def split_actors(config: config_lib.Config, split: str, fold: int | str | None = None) -> tuple:
     """The actors of a split of a fold (paper 4.1: actor-disjoint train / validation).
 
     Args:
       config: `data.dataset` and, when `fold` is None, `data.fold`.
       split: "train" or "val".
-      fold: fold number; None for `config.data.fold`.
+      fold: fold number or "all" (every actor trains, none validates); None for `data.fold`.
 
     Returns:
-      Actor ids, ascending.
+      Actor ids, ascending (none for "val" of fold "all").
     """
     _check_split(split)
     chosen = folds.fold(config.data.dataset, config.data.fold if fold is None else fold)
     return chosen.train_actors if split == TRAIN else chosen.val_actors
+
+
+def has_validation(config: config_lib.Config) -> bool:
+    """Whether `data.fold` holds actors out for validation (every fold but "all")."""
+    return config.data.fold != folds.ALL
 
 
 def _parsed_clips(
@@ -84,7 +89,7 @@ def _parsed_clips(
 def parsed_clips(
     config: config_lib.Config,
     split: str,
-    fold: int | None = None,
+    fold: int | str | None = None,
     actors: Sequence[int] | None = None,
 ) -> tf.data.Dataset:
     """The parsed, checked records of one split, unbatched, in a fixed order (no shuffling).
@@ -95,7 +100,7 @@ def parsed_clips(
     Args:
       config: the run config.
       split: "train" or "val".
-      fold: fold number; None for `config.data.fold`.
+      fold: fold number or "all"; None for `config.data.fold`.
       actors: explicit actor ids instead of the fold's split.
 
     Returns:
@@ -121,7 +126,7 @@ def _batches(
 def build_dataset(
     config: config_lib.Config,
     split: str,
-    fold: int | None = None,
+    fold: int | str | None = None,
     is_training: bool | None = None,
     input_context: tf.distribute.InputContext | None = None,
     actors: Sequence[int] | None = None,
@@ -131,7 +136,7 @@ def build_dataset(
     Args:
       config: the run config (`data`, `video`, `audio`, `train.batch_size` = global batch).
       split: "train" or "val".
-      fold: fold number; None for `config.data.fold`.
+      fold: fold number or "all"; None for `config.data.fold`.
       is_training: augment, shuffle, pair and drop the remainder; None means split == "train".
       input_context: from `strategy.distribute_datasets_from_function`: shards the input and
         divides the global batch per replica.
