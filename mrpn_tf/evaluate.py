@@ -27,7 +27,12 @@ def main(argv=None) -> int:
         print(f"error: {args.run} is not a finished run folder: {', '.join(missing)} missing",
               file=sys.stderr)
         return 1
-    print(evaluation_report.format_report(evaluation_report.evaluate_run(folder)))
+    try:
+        report = evaluation_report.evaluate_run(folder)
+    except ValueError as e:  # e.g. a run on every actor (data.fold=all) has nothing held out
+        print(f"error: {args.run}: {e}", file=sys.stderr)
+        return 1
+    print(evaluation_report.format_report(report))
     return 0
 
 

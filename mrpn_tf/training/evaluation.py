@@ -73,7 +73,13 @@ def predict_split(
     Returns:
       The predictions for the split's clips, in pipeline order: per head, the mean of each
       clip's window probabilities (`window_scoring`), exactly as `Predictor.predict_clip`.
+
+    Raises:
+      ValueError: the validation split of `data.fold=all`, which has no actors.
     """
+    if split == dataset_builder.VAL and actors is None and not dataset_builder.has_validation(config):
+        raise ValueError(f"data.fold={config.data.fold} trained on every actor of "
+                         f"{config.data.dataset}: there are no held-out actors to evaluate on")
     heads = list(model.output)
     runner = _with_features(model) if with_features else model
     branch_heads = testing_mode.branch_heads(model)

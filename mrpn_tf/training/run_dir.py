@@ -3,6 +3,8 @@
     <run_dir>/config.yaml      resolved config (`save_resolved`); `load_config` reads it back
     <run_dir>/labels.json      {"dataset": ..., "labels": [class names in output order]}
     <run_dir>/model.keras      the full model (all heads), weights of the best epoch by val loss
+                               (data.fold=all: of the last epoch, BatchNorm statistics
+                               recomputed when train.precise_bn_batches > 0)
     <run_dir>/checkpoints/     epoch001.weights.h5, ... one per epoch (1-based, as Keras counts)
     <run_dir>/backup/          BackupAndRestore state, plus what it does not keep (resume.py)
     <run_dir>/logs/            TensorBoard
@@ -189,9 +191,13 @@ def load_config(run_dir: RunDir) -> config_lib.Config:
 # Reading history.csv: the per-epoch metrics CSVLogger wrote, across resumes.
 #
 # Columns are Keras's log names: `epoch` (0-based), `loss`, `val_loss`, per head `<h>_loss`,
-# `<h>_accuracy`, `val_<h>_loss`, `val_<h>_accuracy`, and `learning_rate`.
+# `<h>_accuracy`, `val_<h>_loss`, `val_<h>_accuracy`, and `learning_rate` (logged by
+# ReduceLROnPlateau, so absent without validation).
 
 MONITOR = "val_loss"
+# How CSVLogger writes a value an epoch did not log: the val_* columns of a run without
+# validation (data.fold=all) are "NA" in every row.
+MISSING = ("", "NA")
 
 
 def read_history(path: str) -> list[dict[str, float]]:
@@ -203,7 +209,7 @@ def read_history(path: str) -> list[dict[str, float]]:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no training history (did the run train an epoch?)")
     with open(path, newline="") as f:
-        rows = [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+        rows = [{k: float(v) for k, v in row.items() if v not in MISSING} for row in csv.DictReader(f)]
     return sorted(rows, key=lambda row: row["epoch"])
 
 
@@ -246,10 +252,15 @@ def head_values(row: dict[str, float], heads: Sequence[str], prefix: str = "val_
 #                   # model.keras (best epoch) on every validation clip once
 #       "final_epoch": {"v": {"accuracy": .., "loss": ..}, ..., "loss": ..},
 #                   # Keras's validation metrics of the last epoch trained
+#       "final_epoch_train": {...},                        # the same, training metrics
+#                   # (Keras's running means over the epoch's augmented batches)
 #       "model": "<run_dir>/model.keras",
 #       "exports": {name: path, ...},                      # {} when export.on_train_end is off
 #       "wall_time_s": ...
 #     }
+#
+# A run on every actor (`data.fold=all`, fold and fold_name "all") has no validation split:
+# "val_clips", "val" and "final_epoch" are null, and "best_epoch" is the last epoch.
 
 HEAD_TITLES = {"v": "video (v)", "a": "audio (a)", "va": "fusion (va)"}
 
@@ -273,22 +284,31 @@ def write_summary(run_dir: RunDir, summary: Mapping[str, Any]) -> str:
 def format_table(summary: Mapping[str, Any]) -> str:
     """A short text table: per head, validation accuracy and loss of the best epoch.
 
+    A run on every actor (`data.fold=all`) has no validation: its table shows the last
+    epoch's training accuracy and loss instead (Keras's running means over the epoch).
+
     Args:
       summary: a summary.json dict.
 
     Returns:
       Lines ready to print.
     """
+    if summary["val"] is not None:
+        clips = f"{summary['train_clips']} training / {summary['val_clips']} validation clips"
+        chosen, column, scores = "best epoch", "val", summary["val"]
+    else:
+        clips = f"{summary['train_clips']} training clips, no validation"
+        chosen, column = "last epoch", "train"
+        scores = {h: v for h, v in summary["final_epoch_train"].items() if isinstance(v, Mapping)}
     lines = [
         f"run       {summary['run_dir']}",
-        f"data      {summary['dataset']} fold {summary['fold']} ({summary['fold_name']}): "
-        f"{summary['train_clips']} training / {summary['val_clips']} validation clips",
-        f"network   {summary['network']}, best epoch {summary['best_epoch']} of "
+        f"data      {summary['dataset']} fold {summary['fold']} ({summary['fold_name']}): {clips}",
+        f"network   {summary['network']}, {chosen} {summary['best_epoch']} of "
         f"{summary['epochs_trained']}, {summary['wall_time_s']:.0f} s",
         "",
-        f"{'head':<14}{'val accuracy':>14}{'val loss':>10}",
+        f"{'head':<14}{column + ' accuracy':>14}{column + ' loss':>10}",
     ]
-    for head, values in summary["val"].items():
+    for head, values in scores.items():
         lines.append(f"{HEAD_TITLES.get(head, head):<14}{values['accuracy']:>14.1%}{values['loss']:>10.3f}")
     for name, path in summary.get("exports", {}).items():
         lines.append(f"export    {name}: {path}")

@@ -9,6 +9,13 @@
       model.keras <- the checkpoint of the best epoch by validation loss
       exact validation metrics of model.keras, export (export.on_train_end), summary.json
 
+`data.fold=all` trains a model for deployment on every actor of the dataset: no validation
+split, so no learning-rate halving or early stopping on validation loss, `train.epochs` epochs,
+and model.keras is the last epoch's checkpoint; with `train.precise_bn_batches` its BatchNorm
+statistics are recomputed from training batches before it is saved (`save_last_model`), as
+they are before each validation of a numbered fold. summary.json then has no validation
+numbers (null).
+
 Paper 4.2 settings come from the config: AdamW at 5e-5, learning rate halved after ten epochs
 without a lower validation loss; the loss is eq. 5 with the configured head weights.
 
@@ -22,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import keras
 import numpy as np
@@ -106,9 +113,11 @@ def fit(
     sizes: preflight.SplitSizes,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> None:
-    """`model.fit` on the fold's training split, validating on its held-out actors.
+    """`model.fit` on the fold's training split, validating on its held-out actors (if any).
 
-    Resumes from `run_dir.backup_dir` when it holds a backup (resume.py).
+    Resumes from `run_dir.backup_dir` when it holds a backup (resume.py). Without validation
+    (`data.fold=all`) nothing recomputes the BatchNorm statistics during `fit`: `save_last_model`
+    does it once at the end.
 
     Args:
       model: compiled in `strategy.scope()`.
@@ -124,29 +133,41 @@ def fit(
     local = len(strategy.extended.worker_devices)
     batch, replicas = config.train.batch_size, strategy.num_replicas_in_sync
     train_steps = input_data.steps_per_epoch(sizes.train_clips, batch, replicas, dataset_builder.TRAIN)
-    val_steps = input_data.steps_per_epoch(sizes.val_clips, batch, local, dataset_builder.VAL)
     done = resume.epochs_done(run_dir.backup_dir)
     if done:
         print(f"resuming {run_dir.root} after epoch {done}")
     resume.trim_history(run_dir.history_path, done)
     train = input_data.distributed_dataset(
         config, strategy, dataset_builder.TRAIN, inputs, heads, train_steps, replayed_epochs=done)
-    val = input_data.distributed_dataset(config, strategy, dataset_builder.VAL, inputs, heads, val_steps)
     callbacks = build_callbacks(config, run_dir) + list(extra_callbacks)
-    if config.train.precise_bn_batches > 0:
-        if strategy_lib.in_multi_worker_mode(strategy):
-            raise preflight.PreflightError(
-                "train.precise_bn_batches works on one machine only: with TF_CONFIG each worker "
-                "would recompute BatchNorm statistics from other batches; set it to 0")
+    if config.train.precise_bn_batches > 0 and strategy_lib.in_multi_worker_mode(strategy):
+        raise preflight.PreflightError(
+            "train.precise_bn_batches works on one machine only: with TF_CONFIG each worker "
+            "would recompute BatchNorm statistics from other batches; set it to 0")
+    validation = {}
+    if dataset_builder.has_validation(config):
+        val_steps = input_data.steps_per_epoch(sizes.val_clips, batch, local, dataset_builder.VAL)
+        validation = {
+            "validation_data": input_data.distributed_dataset(
+                config, strategy, dataset_builder.VAL, inputs, heads, val_steps),
+            "validation_steps": val_steps,
+        }
+        if config.train.precise_bn_batches > 0:
+            # First, so that every other callback's validation-time view has the new statistics.
+            callbacks.insert(0, precise_bn.BeforeValidation(
+                lambda: training_inputs(config, model), config.train.precise_bn_batches))
+    fit_distributed(model, strategy, train, epochs=config.train.epochs, callbacks=callbacks,
+                    steps_per_epoch=train_steps, **validation)
 
-        def training_inputs():
-            dataset = input_data.model_dataset(config, dataset_builder.TRAIN, inputs, heads)
-            return (features for features, _, _ in dataset)
 
-        # First, so that every other callback's validation-time view has the new statistics.
-        callbacks.insert(0, precise_bn.BeforeValidation(training_inputs, config.train.precise_bn_batches))
-    fit_distributed(model, strategy, train, validation_data=val, epochs=config.train.epochs,
-                    callbacks=callbacks, steps_per_epoch=train_steps, validation_steps=val_steps)
+def training_inputs(config: config_lib.Config, model: keras.Model) -> Iterator[dict[str, tf.Tensor]]:
+    """The model's inputs of a fresh pass over the training split (augmented as in training).
+
+    What `precise_bn.recompute` takes its BatchNorm statistics from.
+    """
+    dataset = input_data.model_dataset(
+        config, dataset_builder.TRAIN, list(model.input), list(model.output))
+    return (features for features, _, _ in dataset)
 
 
 def fit_distributed(
@@ -187,6 +208,34 @@ def save_best_model(model: keras.Model, run_dir: run_dir_lib.RunDir) -> int:
     return best
 
 
+def save_last_model(
+    model: keras.Model,
+    config: config_lib.Config,
+    strategy: tf.distribute.Strategy,
+    run_dir: run_dir_lib.RunDir,
+) -> int:
+    """Loads the last epoch's checkpoint into `model` and saves it as model.keras.
+
+    A run without validation (`data.fold=all`) has no loss to choose an epoch by, and no
+    validation before which `precise_bn.BeforeValidation` recomputes the BatchNorm statistics:
+    with `train.precise_bn_batches` they are recomputed here, once, from that many training
+    batches, so that model.keras and its exports carry the statistics of their own weights
+    rather than moving averages lagging them.
+
+    Returns:
+      The last epoch, 1-based.
+    """
+    last = len(run_dir_lib.read_history(run_dir.history_path))
+    model.load_weights(run_dir.checkpoint_path(last))
+    if config.train.precise_bn_batches > 0:
+        with strategy.scope():  # as inside `fit`, where BeforeValidation runs
+            used = precise_bn.recompute(
+                model, training_inputs(config, model), config.train.precise_bn_batches)
+        print(f"BatchNorm statistics of epoch {last} recomputed from {used} training batches")
+    model.save(run_dir.model_path)
+    return last
+
+
 def export(run_dir: run_dir_lib.RunDir) -> dict[str, str]:
     """Exports the run with `run_export.export_run` (serving and TFLite files).
 
@@ -204,8 +253,9 @@ class RunOutcome:
       run_dir: the run folder.
       sizes: the fold's clip counts.
       replicas: replicas in sync (the global batch is `train.batch_size` times this).
-      best_epoch: 1-based epoch of model.keras.
-      val_metrics: per head, model.keras on every validation clip once.
+      best_epoch: 1-based epoch of model.keras (the last one with `data.fold=all`).
+      val_metrics: per head, model.keras on every validation clip once; None without
+        validation (`data.fold=all`).
       exports: export name -> path ({} without export).
       started: `time.time()` when the run started.
     """
@@ -214,7 +264,7 @@ class RunOutcome:
     sizes: preflight.SplitSizes
     replicas: int
     best_epoch: int
-    val_metrics: dict[str, dict[str, float]]
+    val_metrics: dict[str, dict[str, float]] | None
     exports: dict[str, str]
     started: float
 
@@ -223,9 +273,13 @@ def _summary(config: config_lib.Config, outcome: RunOutcome) -> dict[str, Any]:
     """summary.json's content (its layout: run_dir.py)."""
     run_dir, sizes, val_metrics = outcome.run_dir, outcome.sizes, outcome.val_metrics
     rows = run_dir_lib.read_history(run_dir.history_path)
-    heads = list(val_metrics)
-    final = run_dir_lib.head_values(rows[-1], heads)
-    final["loss"] = rows[-1].get("val_loss")
+    heads = list(model_lib.output_keys(config.model.network))
+    final = None
+    if val_metrics is not None:
+        final = run_dir_lib.head_values(rows[-1], heads)
+        final["loss"] = rows[-1].get("val_loss")
+    final_train = run_dir_lib.head_values(rows[-1], heads, prefix="")
+    final_train["loss"] = rows[-1].get("loss")
     return {
         "run_dir": run_dir.root,
         "dataset": config.data.dataset,
@@ -233,13 +287,14 @@ def _summary(config: config_lib.Config, outcome: RunOutcome) -> dict[str, Any]:
         "fold": config.data.fold,
         "fold_name": folds.fold(config.data.dataset, config.data.fold).name,
         "train_clips": sizes.train_clips,
-        "val_clips": sizes.val_clips,
+        "val_clips": sizes.val_clips if val_metrics is not None else None,
         "replicas": outcome.replicas,
         "global_batch_size": config.train.batch_size * outcome.replicas,
         "epochs_trained": len(rows),
         "best_epoch": outcome.best_epoch,
         "val": val_metrics,
         "final_epoch": final,
+        "final_epoch_train": final_train,
         "model": run_dir.model_path,
         "exports": outcome.exports,
         "wall_time_s": round(time.time() - outcome.started, 1),
@@ -277,12 +332,18 @@ def train(
     with strategy.scope():
         model = build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
     fit(model, config, strategy, run_dir, sizes, extra_callbacks)
-    best = save_best_model(model, run_dir)
+    validating = dataset_builder.has_validation(config)
+    if validating:
+        best = save_best_model(model, run_dir)
+    else:
+        best = save_last_model(model, config, strategy, run_dir)
     if not strategy_lib.is_chief():
         return {"run_dir": run_dir.root, "best_epoch": best}
-    # The saved model, outside the strategy: the numbers describe the file that is shipped.
-    saved = keras.saving.load_model(run_dir.model_path)
-    val_metrics = evaluation.head_metrics(evaluation.predict_split(saved, config))
+    val_metrics = None
+    if validating:
+        # The saved model, outside the strategy: the numbers describe the file that is shipped.
+        saved = keras.saving.load_model(run_dir.model_path)
+        val_metrics = evaluation.head_metrics(evaluation.predict_split(saved, config))
     exports = export(run_dir) if config.export.on_train_end else {}
     summary = _summary(config, RunOutcome(
         run_dir=run_dir, sizes=sizes, replicas=strategy.num_replicas_in_sync, best_epoch=best,
@@ -367,7 +428,9 @@ def apply_switches(train: config_lib.TrainConfig) -> None:
 #   ResumeState        backup/: what BackupAndRestore leaves out (resume.py)
 #
 # The learning-rate and stopping decisions come first so that the backup taken at the end of an
-# epoch holds the learning rate the next epoch will use.
+# epoch holds the learning rate the next epoch will use. A run without validation
+# (`data.fold=all`) has no validation loss for them to watch: it has neither, and trains at
+# `train.learning_rate` for `train.epochs` epochs.
 
 
 def build_callbacks(
@@ -376,26 +439,29 @@ def build_callbacks(
     """Callbacks for `fit` writing into `run_dir` (module docstring).
 
     Args:
-      config: `train.lr_factor`, `train.lr_patience`, `train.early_stopping_patience`.
+      config: `train.lr_schedule`, `train.lr_factor`, `train.lr_patience`,
+        `train.early_stopping_patience`; `data.fold` (without validation, only the cosine
+        schedule applies).
       run_dir: the folder this process writes.
 
     Returns:
       The callbacks, in order.
     """
     train = config.train
+    schedule = []
     if train.lr_schedule == "cosine":
-        # A pure function of the epoch: a resumed run sets the same rate as an uninterrupted one.
-        schedule = [keras.callbacks.LearningRateScheduler(cosine_schedule(train))]
-    else:
-        schedule = [
-            keras.callbacks.ReduceLROnPlateau(
+        # A pure function of the epoch: a resumed run sets the same rate as an uninterrupted
+        # one, and it needs no validation (data.fold=all follows it too).
+        schedule.append(keras.callbacks.LearningRateScheduler(cosine_schedule(train)))
+    if dataset_builder.has_validation(config):
+        if train.lr_schedule == "plateau":
+            schedule.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=MONITOR, factor=train.lr_factor, patience=train.lr_patience, verbose=1
-            )
-        ]
-    if train.early_stopping_patience > 0:
-        schedule.append(keras.callbacks.EarlyStopping(
-            monitor=MONITOR, patience=train.early_stopping_patience, verbose=1
-        ))
+            ))
+        if train.early_stopping_patience > 0:
+            schedule.append(keras.callbacks.EarlyStopping(
+                monitor=MONITOR, patience=train.early_stopping_patience, verbose=1
+            ))
     return schedule + [
         keras.callbacks.ModelCheckpoint(run_dir.checkpoint_pattern, save_weights_only=True),
         keras.callbacks.CSVLogger(run_dir.history_path, append=True),
