@@ -8,6 +8,7 @@ import pytest
 from mrpn_tf.data.folds import folds
 from mrpn_tf.studies import paper_tables
 from mrpn_tf.studies import ravdess_audio
+from mrpn_tf.studies import crossval_runs
 from mrpn_tf.studies import crossval_tables
 from mrpn_tf.config import run_files
 
@@ -55,10 +56,13 @@ def test_a_folder_without_table1_is_an_error(tmp_path, capsys):
     assert "table1_modalities.csv" in capsys.readouterr().err
 
 
-def test_the_cpu_run_file_is_audio_am_with_a_valid_segment_grid():
+def test_the_cpu_run_file_is_audio_am_with_a_valid_segment_grid(tmp_path):
     config = run_files.load_run_config([RUN_FILE])
     assert (config.data.dataset, config.data.modality, config.model.network) == ("ravdess", "audio", "AM")
-    assert config.export.on_train_end is False
+    # `train` exports (data.fold=all makes the deployable model); crossval's runs do not.
+    assert config.export.on_train_end is True and config.export.name == "ravdess_am"
+    spec = crossval_runs.RunSpec("AM", False, 1)
+    assert crossval_runs.run_config(config, spec, str(tmp_path)).export.on_train_end is False
     # The spectrogram code needs the segment hop to be a whole number of STFT hops.
     hop_samples = round(config.audio.hop_s * config.audio.sample_rate)
     assert hop_samples % config.audio.frame_step == 0
