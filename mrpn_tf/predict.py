@@ -1,13 +1,17 @@
-"""`python -m mrpn_tf.predict VIDEO [VIDEO ...] --model PATH [--json]`: emotion of each video.
+"""`python -m mrpn_tf.predict FILE [FILE ...] --model PATH [--json]`: emotion of each file.
 
 PATH is an exported SavedModel folder (`savedmodels/<name>/<version>`) or one of its .tflite
-files. Each video is decoded, its face cropped and its audio resampled by `prepare`'s code,
-scored window by window, and its label, class probabilities and per-window probabilities are
-printed; `--json` prints one JSON object per video instead. A video that cannot be scored
-(unreadable, no usable stream, a missing stream the model cannot do without) gets a message naming
-it, the others are still scored, and the exit status is 1. A video without an audio track is
-scored by the video side head of an N1 / N2 model, one without a video track or without a
-detectable face by its audio side head; the output says so (`note`).
+files. FILE is a video (.mp4, .flv, .avi, ...) or, for a model that hears, an audio file
+(.wav, .mp3, .flac, ... at any sample rate). Each file is decoded, the face cropped and the
+audio resampled to the model's rate (libswresample) by `prepare`'s code, scored window by
+window, and its label, class probabilities and per-window probabilities are printed; `--json`
+prints one JSON object per file instead (path, label, probabilities: class -> p, windows,
+branch, note). An audio-only model (AM) takes the audio track of a video and ignores its
+picture. A file that cannot be scored (unreadable, no usable stream, a missing stream the
+model cannot do without) gets a message naming it (with `--json`, also a line with its path
+and `error`), the others are still scored, and the exit status is 1. A video without an audio
+track is scored by the video side head of an N1 / N2 model, an audio file, a video without a
+video track or without a detectable face by its audio side head; the output says so (`note`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from mrpn_tf.export import predictor as predictor_lib
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Command-line arguments (module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m mrpn_tf.predict", description=__doc__.split("\n")[0])
-    parser.add_argument("videos", nargs="+", metavar="VIDEO", help=".mp4, .flv, .avi, ... files")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="video (.mp4, .flv, .avi, ...) or audio (.wav, .mp3, .flac, ...) files")
     parser.add_argument("--model", required=True, help="SavedModel folder or .tflite file")
-    parser.add_argument("--json", action="store_true", help="one JSON object per video")
+    parser.add_argument("--json", action="store_true", help="one JSON object per file")
     parser.add_argument("--face-model", default="", help="BlazeFace .tflite (default: as prepare finds it)")
     parser.add_argument("--threads", type=int, default=None, help="TFLite interpreter threads")
     return parser.parse_args(argv)
@@ -47,7 +52,7 @@ def format_text(result: predictor_lib.ClipPrediction) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Scores every video; returns 0 when all were scored, 1 when one failed, 2 on a bad model."""
+    """Scores every file; returns 0 when all were scored, 1 when one failed, 2 on a bad model."""
     args = parse_args(argv)
     try:
         predictor = predictor_lib.Predictor.load(args.model, args.face_model, args.threads)
@@ -55,7 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed = 0
-    for path in args.videos:
+    for path in args.files:
         try:
             result = predictor.predict_file(path)
         except model_store.ModelUnavailableError as e:  # no face detector: no video can be scored

@@ -1,7 +1,10 @@
-"""Predict a video's emotion with an export: SavedModel and TFLite behind one interface.
+"""Predict a clip's emotion with an export: SavedModel and TFLite behind one interface.
 
     predictor = Predictor.load("savedmodels/mrpn/3")                  # or ".../mrpn_int8_full.tflite"
     result = predictor.predict_file("clip.mp4")                      # ClipPrediction
+
+A clip is a video file, or an audio file (.wav, .mp3, .flac, any rate) for a model that hears:
+an audio-only model (AM) reads only the audio track of whatever it is given.
 
 A clip is decoded and its face cropped by `prepare`'s code (clip_loader.py), cut into the
 export's windows (windowing.py), scored window by window, and the clip's probabilities are
