@@ -172,6 +172,10 @@ def test_export_serves_the_saved_model(fold_all_run):
     np.testing.assert_allclose(served, expected, atol=1e-5)
 
 
-def test_evaluation_refuses_a_run_without_held_out_actors(fold_all_run):
+def test_evaluation_refuses_a_run_without_held_out_actors(fold_all_run, capsys):
+    from mrpn_tf import evaluate
+
     with pytest.raises(ValueError, match="data.fold=all trained on every actor of demo"):
         evaluation_report.evaluate_run(fold_all_run.run_dir)
+    assert evaluate.main(["--run", fold_all_run.run_dir.root]) == 1
+    assert "there are no held-out actors to evaluate on" in capsys.readouterr().err
