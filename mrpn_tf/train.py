@@ -56,7 +56,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if strategy.is_chief():
-        if not args.config:  # the demo also shows the evaluation of paper Fig. 5
+        # The demo also shows the evaluation of paper Fig. 5 (on held-out actors: data.fold=all has none).
+        if not args.config and result["val"] is not None:
             report = evaluation_report.evaluate_run(run_dir.RunDir(result["run_dir"]))
             print(evaluation_report.format_report(report))
         print(run_dir.format_table(result))
