@@ -109,6 +109,11 @@ class AudioConfig:
     # frame within this many dB of the loudest (data/pipeline/silence_trim.py); 0 = off, the
     # paper's preprocessing. Training slices in time after trimming.
     trim_db: float = 0.0
+    # Training only: per segment, one band of up to this many frequency bins and one span of up
+    # to this many frames set to the segment's mean (SpecAugment; data/pipeline/
+    # spectrogram_masking.py). 0 = off, the paper's training.
+    freq_mask_bins: int = 0
+    time_mask_frames: int = 0
 
 
 @dataclasses.dataclass
