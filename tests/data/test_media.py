@@ -121,6 +121,30 @@ def test_smoothing_has_no_lag_on_a_steady_motion():
     assert np.abs(face_track.smooth(jitter, 0.5) - boxes)[2:-2].max() < 3
 
 
+def test_track_of_a_clip_keeps_its_recorded_boxes():
+    # Golden boxes of prepare's track (select_track, smooth 0.5, margin 0.25), recorded before
+    # its per-frame steps were shared with the live track: prepare's crops must not move.
+    detections = [
+        [Detection(10, 10, 30, 34, 0.6)],  # a small face at the edge, not the main one
+        [Detection(100, 60, 160, 132, 0.9), Detection(12, 11, 31, 35, 0.7)],
+        [],
+        [Detection(106, 62, 166, 134, 0.8), Detection(250, 20, 290, 70, 0.95)],
+        [Detection(110, 61, 171, 135, 0.85)],
+        [],
+    ]
+    boxes, detected = face_track.select_track(detections, (320, 240))
+    squares = face_track.square_with_margin(face_track.smooth(boxes, 0.5), 0.25)
+    assert detected.tolist() == [False, True, False, True, True, False]
+    np.testing.assert_allclose(squares, [
+        [76.65625, 42.140625, 184.75, 150.234375],
+        [77.3125, 42.28125, 185.5, 150.46875],
+        [79.375, 42.8125, 187.75, 151.1875],
+        [81.625, 43.25, 190.375, 152.0],
+        [83.6875, 42.6875, 193.9375, 152.9375],
+        [84.34375, 42.59375, 194.96875, 153.21875],
+    ], atol=1e-9)
+
+
 def test_square_with_margin():
     box = face_track.square_with_margin(np.array([[100.0, 50.0, 140.0, 130.0]]), 0.25)[0]
     assert np.allclose(box, [120 - 60, 90 - 60, 120 + 60, 90 + 60])  # side 80 x 1.5

@@ -9,6 +9,10 @@ A clip gets one consistent crop window per frame:
      (held at the ends); the fraction of frames really detected is reported;
   4. boxes are smoothed with an exponential moving average run forward and backward (no lag),
      then made square around their centre with a margin.
+
+The per-frame steps are shared with the live track of `mrpn_tf.stream` (live_face_track.py),
+which runs them forward only: `anchor_value` (which face to start from), `FaceFollower`
+(the face of the next frame), `ema_step` (one smoothing step) and `square_with_margin`.
 """
 
 from __future__ import annotations
@@ -31,33 +35,65 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _box(d: Detection) -> np.ndarray:
+def detection_box(d: Detection) -> np.ndarray:
+    """The detection as a box [4]: x0, y0, x1, y1."""
     return np.array([d.x0, d.y0, d.x1, d.y1], np.float64)
 
 
-def _anchor(detections: Sequence[Sequence[Detection]], frame_size: tuple[int, int]):
-    """(frame index, detection) maximizing area x centrality x score."""
+def anchor_value(d: Detection, frame_size: tuple[int, int]) -> float:
+    """How good a face is to start a track from: area x centrality x score.
+
+    Args:
+      d: one detection.
+      frame_size: (width, height) of its frame.
+    """
     width, height = frame_size
-    diag = np.hypot(width, height)
+    cx, cy = d.center
+    centrality = 1.0 - np.hypot(cx - width / 2, cy - height / 2) / np.hypot(width, height)
+    return d.area * centrality * d.score
+
+
+def _anchor(detections: Sequence[Sequence[Detection]], frame_size: tuple[int, int]):
+    """(frame index, detection) maximizing `anchor_value`."""
     best, best_value = None, -1.0
     for t, faces in enumerate(detections):
         for d in faces:
-            cx, cy = d.center
-            centrality = 1.0 - np.hypot(cx - width / 2, cy - height / 2) / diag
-            value = d.area * centrality * d.score
+            value = anchor_value(d, frame_size)
             if value > best_value:
                 best, best_value = (t, d), value
     return best
 
 
-def _follow(detections, anchor_t: int, anchor: np.ndarray, order) -> dict[int, np.ndarray]:
-    chosen, last = {}, anchor
-    for t in order:
-        overlaps = [(_iou(last, _box(d)), _box(d)) for d in detections[t]]
+class FaceFollower:
+    """Follows one face from frame to frame: the detection that overlaps its last box most.
+
+    Args:
+      box: the box to start from [4] (x0, y0, x1, y1).
+    """
+
+    def __init__(self, box: np.ndarray):
+        self.box = box
+
+    def follow(self, faces: Sequence[Detection]) -> Optional[np.ndarray]:
+        """The box of this face among one frame's detections, or None (then the last is kept).
+
+        A detection overlapping the last box by less than IoU 0.1 is another face or a false
+        positive, not this one.
+        """
+        overlaps = [(_iou(self.box, detection_box(d)), detection_box(d)) for d in faces]
         overlaps = [o for o in overlaps if o[0] >= _MIN_TRACK_IOU]
-        if overlaps:
-            last = max(overlaps, key=lambda o: o[0])[1]
-            chosen[t] = last
+        if not overlaps:
+            return None
+        self.box = max(overlaps, key=lambda o: o[0])[1]
+        return self.box
+
+
+def _follow(detections, anchor: np.ndarray, order) -> dict[int, np.ndarray]:
+    follower, chosen = FaceFollower(anchor), {}
+    for t in order:
+        box = follower.follow(detections[t])
+        if box is not None:
+            chosen[t] = box
     return chosen
 
 
@@ -79,15 +115,20 @@ def select_track(
     if found is None:
         return None, np.zeros([num], bool)
     anchor_t, anchor = found
-    chosen = {anchor_t: _box(anchor)}
-    chosen.update(_follow(detections, anchor_t, _box(anchor), range(anchor_t + 1, num)))
-    chosen.update(_follow(detections, anchor_t, _box(anchor), range(anchor_t - 1, -1, -1)))
+    chosen = {anchor_t: detection_box(anchor)}
+    chosen.update(_follow(detections, detection_box(anchor), range(anchor_t + 1, num)))
+    chosen.update(_follow(detections, detection_box(anchor), range(anchor_t - 1, -1, -1)))
     known = np.array(sorted(chosen))
     boxes = np.stack([chosen[t] for t in known])
     filled = np.stack([np.interp(np.arange(num), known, boxes[:, j]) for j in range(4)], axis=1)
     detected = np.zeros([num], bool)
     detected[known] = True
     return filled, detected
+
+
+def ema_step(previous: np.ndarray, box: np.ndarray, weight: float) -> np.ndarray:
+    """One exponential-moving-average step: `weight` of the new box, the rest of the previous."""
+    return weight * box + (1 - weight) * previous
 
 
 def smooth(boxes: np.ndarray, weight: float) -> np.ndarray:
@@ -101,9 +142,9 @@ def smooth(boxes: np.ndarray, weight: float) -> np.ndarray:
         return boxes.copy()
     forward, backward = boxes.copy(), boxes.copy()
     for t in range(1, len(boxes)):
-        forward[t] = weight * boxes[t] + (1 - weight) * forward[t - 1]
+        forward[t] = ema_step(forward[t - 1], boxes[t], weight)
     for t in range(len(boxes) - 2, -1, -1):
-        backward[t] = weight * boxes[t] + (1 - weight) * backward[t + 1]
+        backward[t] = ema_step(backward[t + 1], boxes[t], weight)
     return (forward + backward) / 2
 
 
