@@ -148,23 +148,60 @@ def _demux(path, container, video, audio, fps, sample_rate, max_frame_side):
     picked: list[np.ndarray] = []
     chunks: list[np.ndarray] = []
     size = (video.codec_context.width, video.codec_context.height) if video else (0, 0)
-    grid = _FrameGrid(fps, _frame_period(video)) if video else None
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate) if audio else None
+    converter = FrameConverter(fps, sample_rate, max_frame_side, video)
     try:
         for packet in container.demux(*streams) if streams else ():
             for frame in packet.decode():
                 if isinstance(frame, av.VideoFrame):
-                    _take_video_frame(frame, grid, picked, max_frame_side)
+                    picked.extend(converter.video(frame))
                 else:
-                    chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
-        if resampler is not None:
-            chunks.extend(f.to_ndarray() for f in resampler.resample(None))
+                    chunks.append(converter.audio(frame))
+        if audio is not None:
+            chunks.append(converter.flush_audio())
     except av.FFmpegError as e:
         raise MediaError(path, f"corrupt or truncated stream ({e})") from e
     if video is not None and not picked:
         raise MediaError(path, "video stream has no decodable frame (corrupt or truncated)")
     frames = np.stack(picked) if picked else np.zeros([0, 0, 0, 3], np.uint8)
     return frames, _concat_audio(chunks), size
+
+
+class FrameConverter:
+    """Decoded PyAV frames -> the streams the model takes, one frame at a time.
+
+    The steps of `decode_clip`, which runs them over a whole file; `mrpn_tf.stream` runs them
+    on a live stream, so both give the same frames and samples.
+
+    Args:
+      fps: target frame rate.
+      sample_rate: target audio rate (Hz), mono PCM16.
+      max_frame_side: frames are scaled so that their long side is at most this.
+      video: the video stream (its frame period places frames on the grid), or None.
+    """
+
+    def __init__(self, fps: float, sample_rate: int, max_frame_side: int, video=None):
+        self.max_frame_side = max_frame_side
+        self.grid = _FrameGrid(fps, _frame_period(video)) if video is not None else None
+        self.resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+
+    def video(self, frame: av.VideoFrame) -> list[np.ndarray]:
+        """The RGB frames [H, W, 3] this frame fills on the fps grid (none, one or repeats)."""
+        if frame.time is None:
+            return []
+        count = self.grid.slots(frame.time)
+        if not count:
+            return []
+        width, height = scaled_size(frame.width, frame.height, self.max_frame_side)
+        rgb = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        return [rgb] * count
+
+    def audio(self, frame: Optional[av.AudioFrame]) -> np.ndarray:
+        """int16 [N] mono samples at the target rate (None: flush the resampler's delay)."""
+        return _concat_audio([f.to_ndarray() for f in self.resampler.resample(frame)])
+
+    def flush_audio(self) -> np.ndarray:
+        """The samples the resampler still holds, at the end of the stream."""
+        return self.audio(None)
 
 
 def _check_complete(path: str, container, video_s: float, audio_s: float) -> None:
@@ -177,16 +214,6 @@ def _check_complete(path: str, container, video_s: float, audio_s: float) -> Non
         raise MediaError(
             path, f"truncated: decoded {decoded:.2f} s of the {declared:.2f} s its header declares"
         )
-
-
-def _take_video_frame(frame: av.VideoFrame, grid: _FrameGrid, picked: list, max_side: int) -> None:
-    if frame.time is None:
-        return
-    count = grid.slots(frame.time)
-    if count:
-        width, height = scaled_size(frame.width, frame.height, max_side)
-        rgb = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
-        picked.extend([rgb] * count)
 
 
 def decode_audio(path: str, sample_rate: int) -> np.ndarray:
