@@ -1,0 +1,53 @@
+"""Video files for the stream tests, made from a real CREMA-D clip (a face BlazeFace finds).
+
+- `one_window`: exactly one window of the tiny model (2.0 s) of the real face and its voice;
+- `short`: 1.5 s of the same, shorter than a window;
+- `face_then_black`: 2 s of the face, then 2 s of black frames while the voice goes on (the
+  face leaves the frame), 4 s in all - a 4-s stand-in for a camera.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from mrpn_tf.data.media import decode
+from mrpn_tf.data.media.encode import write_media
+
+FPS = 15.0
+RATE = 44100
+FACE_S = 2.0
+BLACK_S = 2.0
+SHORT_S = 1.5
+
+
+def _source(path: str) -> tuple[np.ndarray, np.ndarray]:
+    clip = decode.decode_clip(path, FPS, RATE, max_frame_side=320)
+    return clip.frames, clip.pcm16.astype(np.float32) / 32768.0
+
+
+def _voice(audio: np.ndarray, seconds: float) -> np.ndarray:
+    """The clip's audio repeated to `seconds` (plus 0.2 s: AAC's decoded length varies a little)."""
+    return np.resize(audio, int(round((seconds + 0.2) * RATE)))
+
+
+def write_clips(source: str, out_dir: str) -> dict[str, str]:
+    """The stream test videos (module docstring), H.264 + AAC .mp4.
+
+    Returns:
+      {"one_window": path, "short": path, "face_then_black": path}.
+    """
+    frames, audio = _source(source)
+    face = frames[: int(FACE_S * FPS)]
+    black = np.zeros((int(BLACK_S * FPS),) + frames.shape[1:], np.uint8)
+    return {
+        "one_window": write_media(os.path.join(out_dir, "one_window.mp4"), face, FPS, _voice(audio, FACE_S), RATE),
+        "short": write_media(
+            os.path.join(out_dir, "short.mp4"), face[: int(SHORT_S * FPS)], FPS, _voice(audio, SHORT_S), RATE
+        ),
+        "face_then_black": write_media(
+            os.path.join(out_dir, "face_then_black.mp4"), np.concatenate([face, black]), FPS,
+            _voice(audio, FACE_S + BLACK_S), RATE,
+        ),
+    }
