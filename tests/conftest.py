@@ -1,4 +1,6 @@
-"""Shared test fixtures: paths to ../shared (skipped cleanly when absent) and quiet TF logs."""
+"""Shared test fixtures: paths to ../shared (skipped cleanly when absent), quiet TF logs, and the
+session's tiny trained run and its export (tests/export/tiny_export.py: one export per session
+for the export, predict and stream tests)."""
 
 import os
 import pathlib
@@ -6,6 +8,8 @@ import pathlib
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tests.export.tiny_export import export_root, exported, tiny_run  # noqa: E402, F401 (fixtures)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("MRPN_SHARED", REPO.parent / "shared"))

@@ -1,5 +1,5 @@
-"""The stream tests' model and videos: the tiny exported N2 of the export tests, and clips of a
-real face (stream_media.py)."""
+"""The stream tests' model and videos: the session's tiny exported N2 (tests/export/tiny_export.py),
+and clips of a real face (stream_media.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 from mrpn_tf.export import predictor as predictor_lib
 from tests.export import media_files
-from tests.export.conftest import export_root, exported, tiny_run  # noqa: F401 (fixtures)
 from tests.stream import stream_media
 
 
