@@ -53,12 +53,18 @@ class RealtimePacer:
     Args:
       clock: seconds, monotonic (`time.monotonic`).
       sleep: waits that many seconds (`time.sleep`).
+      start: the clock time of media time 0 (None: that of the first frame waited for).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        start: Optional[float] = None,
+    ):
         self.clock = clock
         self.sleep = sleep
-        self.start: Optional[float] = None
+        self.start = start
         self.idle_s = 0.0  # time spent waiting for frames to be due
 
     def wait(self, media_time: float) -> float:

@@ -124,9 +124,7 @@ class StreamSession:
             scorer_lib.warm_up(self.scorer.predictor, self.spec)
         began, began_cpu = time.monotonic(), time.process_time()
         try:
-            for item in self.source.frames():
-                if self.max_seconds is not None and item.time >= self.max_seconds:
-                    break
+            for item in self._until_max_seconds(self.source.frames()):
                 self._take(item)
                 self._answer_ready(item.arrival)
             self._finish()
@@ -145,6 +143,19 @@ class StreamSession:
             self.report.media_s = self.buffer.media_s
             self.close()
         return self.report
+
+    def _until_max_seconds(self, frames):
+        """The frames up to `max_seconds` of each stream; ends when every stream has reached it."""
+        streams = {kind for kind, stream in ((source_lib.VIDEO, self.source.video),
+                                             (source_lib.AUDIO, self.source.audio)) if stream is not None}
+        ended = set()
+        for item in frames:
+            if self.max_seconds is None or item.time < self.max_seconds:
+                yield item
+                continue
+            ended.add(item.kind)
+            if ended == streams:
+                return
 
     def _take(self, item: source_lib.MediaFrame) -> None:
         if self.annotator is not None:

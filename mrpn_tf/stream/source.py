@@ -204,7 +204,7 @@ class DeviceSource:
         self.name = " + ".join(spec for spec in (camera, mic) if spec)
         self.inputs: dict[str, av.container.InputContainer] = {}
         self.video = self.audio = None
-        self.pacer = pacing.RealtimePacer() if realtime else None
+        self.realtime = realtime
         self.live = True  # a device delivers frames at its own pace
         self._queue: queue.Queue = queue.Queue(_QUEUE_FRAMES)
         self._stop = threading.Event()
@@ -229,31 +229,37 @@ class DeviceSource:
 
     @property
     def idle_s(self) -> float:
-        """Seconds spent waiting for the devices (and for paced frames to be due)."""
-        return self._waited_s + (self.pacer.idle_s if self.pacer else 0.0)
+        """Seconds spent waiting for the devices (or for paced frames to be due)."""
+        return self._waited_s
 
-    def _read(self, kind: str, container, stream) -> None:
+    def _read(self, kind: str, container, stream, pacer: Optional[pacing.RealtimePacer]) -> None:
         clock = _StreamClock()
         try:
             for frame in container.decode(stream):
                 if self._stop.is_set():
                     break
                 now = time.monotonic()
-                self._queue.put(MediaFrame(kind, frame, clock.time(frame, now), now))
+                media_time = clock.time(frame, now)
+                # Paced here, device by device: a synthetic device (lavfi) produces faster than
+                # real time and would otherwise crowd the other out of the shared queue.
+                arrival = pacer.wait(media_time) if pacer else now
+                self._queue.put(MediaFrame(kind, frame, media_time, arrival))
         except (av.FFmpegError, OSError) as e:
             self._queue.put(SourceError(f"{kind} device {self.name}: read failed ({e})"))
         finally:
             self._queue.put(kind)  # this reader is done
 
     def frames(self) -> Iterator[MediaFrame]:
-        """The frames of the devices, in arrival order, until every device has ended.
+        """The frames of the devices in arrival order, until every device has ended.
 
         Raises:
           SourceError: a device failed while being read.
         """
         streams = {VIDEO: self.video, AUDIO: self.audio}
+        start = time.monotonic()
         for kind, container in self.inputs.items():
-            thread = threading.Thread(target=self._read, args=(kind, container, streams[kind]), daemon=True)
+            pacer = pacing.RealtimePacer(start=start) if self.realtime else None
+            thread = threading.Thread(target=self._read, args=(kind, container, streams[kind], pacer), daemon=True)
             thread.start()
             self._threads.append(thread)
         running = len(self._threads)
@@ -266,8 +272,6 @@ class DeviceSource:
             elif isinstance(item, SourceError):
                 raise item
             else:
-                if self.pacer:
-                    item.arrival = self.pacer.wait(item.time)
                 yield item
 
     def close(self) -> None:

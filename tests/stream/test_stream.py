@@ -177,6 +177,18 @@ def test_a_camera_and_a_microphone_through_pyav_devices(exported, clips, face_mo
     assert hops[0]["face"] and hops[0]["branch"] == predictor_lib.CENTRAL
 
 
+def test_paced_synthetic_devices_keep_both_streams_to_the_duration(predictor):
+    # lavfi produces faster than real time: paced device by device, neither crowds the other
+    # out, and --duration ends the run once both streams have reached it.
+    source = source_lib.DeviceSource(
+        "lavfi:testsrc=size=160x120:rate=15", "lavfi:sine=frequency=300:sample_rate=16000", realtime=True
+    )
+    hops, report = _run(predictor, source, max_seconds=4.2)
+    assert [h.t for h in hops] == [2.0, 4.0]
+    assert all(not h.face and h.branch == "a side head" for h in hops)  # a test pattern, no face
+    assert report.media_s == pytest.approx(4.2, abs=0.1) and report.wall_s >= 4.0
+
+
 def test_a_camera_that_cannot_be_opened_is_a_clear_error(exported, capsys):
     status, _, err = _cli(["--camera", "v4l2:/dev/video99", "--model", exported["savedmodel"]], capsys)
     assert status == 2
