@@ -8,13 +8,18 @@ the way `predict` scores it: cut into the export's windows, preprocessed, scored
   - Keras: `raw_to_features` + the central branch (`testing_mode.inference_model`), both traced.
   - SavedModel: `serving_default` of the loaded SavedModel (preprocessing inside).
   - TFLite fp32 / fp16 / int8_dynamic / int8_full: `predictor.TFLiteBackend`, XNNPACK, 1 thread.
+  - TFLite raw_fp32 ... raw_int8_full: the raw-input files (face crops and waveform in, the
+    preprocessing inside, export/raw_window_model.py), the same way.
 Latency per clip is the median of `--repeats` runs, wall clock and CPU time of this process
 (CPU time is what one core spends; the wall clock also counts waiting for a busy machine).
-x real time = clip seconds / latency. File sizes are those of the export.
+x real time = clip seconds / latency. Per window: the interpreter alone on one window - the
+model for a feature file (its preprocessing runs in TF before it), preprocessing and model for
+a raw file, i.e. all an app spends per window. File sizes are those of the export.
 
 Agreement: with `--run` (a trained run of the tiny config, e.g. `python -m mrpn_tf.train`),
 the fp16 / int8 files' top-1 is compared with fp32's on the demo validation clips (the fold's
-held-out actors), per window and per clip (mean of windows, as predict does).
+held-out actors), per window and per clip (mean of windows, as predict does); the raw files'
+with the raw fp32 file's, and the raw fp32 file's with the fp32 feature file's.
 
 Targets (export issue): int8 >= 3x real time for the default model and >= 20x for the tiny
 one; int8 file <= fp32 / 3.5; int8 top-1 agreement with fp32 >= 99 %.
@@ -58,6 +63,10 @@ from mrpn_tf.model import inference_model  # noqa: E402
 from mrpn_tf.demo import demo_run  # noqa: E402
 
 VARIANTS = tflite_export.VARIANTS
+# Every TFLite file of an export: (name in the tables, export key), feature files first.
+FILES = [(v, run_export.tflite_key(v)) for v in VARIANTS] + [
+    (f"{run_export.RAW}_{v}", run_export.tflite_key(v, raw=True)) for v in VARIANTS
+]
 
 
 def timed(fn: Callable[[], object], repeats: int) -> dict[str, float]:
@@ -112,15 +121,20 @@ def latencies(model, config, paths, clip_s: float, repeats: int) -> dict[str, di
     }
     one_window = {k: v[:1].numpy() for k, v in serving_preprocessing.raw_to_features(
         {k: v[:1] for k, v in tensors.items()}, heads, config).items()}
-    for variant in VARIANTS:
-        backend = predictor.TFLiteBackend(paths[f"tflite_{variant}"], num_threads=1)
-        results[f"tflite_{variant}"] = timed(
+    one_raw_window = {k: v[:1] for k, v in windows.items()}
+    for name, key in FILES:
+        backend = predictor.TFLiteBackend(paths[key], num_threads=1)
+        results[f"tflite_{name}"] = timed(
             lambda: backend.window_probabilities(signature_keys.SERVING_DEFAULT, windows), repeats
         )
-        # The interpreter alone on one window: the model's share of the clip's latency.
-        runner = backend.runners[signature_keys.FEATURES]
-        model_only = timed(lambda: runner(**one_window), repeats)
-        results[f"tflite_{variant}"].update({f"window_model_{k}": v for k, v in model_only.items()})
+        # The interpreter alone on one window: the model's share of the clip's latency (a
+        # feature file), or all of it (a raw file, preprocessing inside).
+        if backend.raw:
+            runner, window = backend.runners[signature_keys.SERVING_DEFAULT], one_raw_window
+        else:
+            runner, window = backend.runners[signature_keys.FEATURES], one_window
+        per_window = timed(lambda: runner(**window), repeats)
+        results[f"tflite_{name}"].update({f"window_model_{k}": v for k, v in per_window.items()})
     for entry in results.values():
         entry["x_real_time_wall"] = clip_s / entry["wall_s"]
         entry["x_real_time_cpu"] = clip_s / entry["cpu_s"]
@@ -134,31 +148,50 @@ def sizes(paths: dict[str, str]) -> dict[str, int]:
         os.path.getsize(os.path.join(folder, name))
         for folder, _, names in os.walk(paths["savedmodel"]) for name in names
     )
-    return {"savedmodel": saved, **{v: os.path.getsize(paths[f"tflite_{v}"]) for v in VARIANTS}}
+    return {"savedmodel": saved, **{name: os.path.getsize(paths[key]) for name, key in FILES}}
+
+
+def window_scores(backend: predictor.TFLiteBackend, feature_windows: list, raw_windows: list) -> np.ndarray:
+    """One clip's window probabilities [K, C] from one file, one window at a time."""
+    if backend.raw:
+        runner, inputs = backend.runners[signature_keys.SERVING_DEFAULT], raw_windows
+    else:
+        runner = backend.runners[signature_keys.FEATURES]
+        inputs = [{k: v[None] for k, v in w.items()} for w in feature_windows]
+    return np.concatenate([runner(**w)[signature_keys.PROBABILITIES] for w in inputs])
 
 
 def agreement(config: config_lib.Config, paths: dict[str, str]) -> dict[str, dict[str, float]]:
-    """Top-1 agreement of each variant with fp32 on the validation clips, per window and clip."""
+    """Top-1 agreement of each file with its fp32 file on the validation clips, per window and clip.
+
+    The feature files are compared with the fp32 feature file, the raw files with the raw fp32
+    file (and "raw_fp32" with the fp32 feature file: preprocessing in the file vs in TF).
+    """
+    spec = windowing.window_spec(config)
+    heads = [features.V, features.A]
     clips, labels = [], []
     for clip in window_scoring.split_clips(config, dataset_builder.VAL):  # predict's windows
         labels.append(clip.label)
-        batch, _ = next(window_scoring.window_batches(iter([clip]), [features.V, features.A], config, 1))
-        clips.append([{k: v[i] for k, v in batch.items()} for i in range(len(batch[features.VIDEO]))])
+        raw = window_scoring.clip_raw_windows(clip, heads, spec)
+        batch, _ = next(window_scoring.window_batches(iter([clip]), heads, config, 1))
+        count = len(batch[features.VIDEO])
+        clips.append((
+            [{k: v[i] for k, v in batch.items()} for i in range(count)],
+            [{k: v[i : i + 1] for k, v in raw.items()} for i in range(count)],
+        ))
     scores = {}
-    for variant in VARIANTS:
-        backend = predictor.TFLiteBackend(paths[f"tflite_{variant}"], num_threads=1)
-        runner = backend.runners[signature_keys.FEATURES]
-        scores[variant] = [
-            np.concatenate([runner(**{k: v[None] for k, v in w.items()})[signature_keys.PROBABILITIES] for w in windows])
-            for windows in clips
-        ]
-    reference_windows = np.concatenate([s.argmax(1) for s in scores["fp32"]])
-    reference_clips = np.array([s.mean(0).argmax() for s in scores["fp32"]])
-    result = {"clips": len(clips), "windows": int(len(reference_windows))}
-    for variant in VARIANTS:
-        top_windows = np.concatenate([s.argmax(1) for s in scores[variant]])
-        top_clips = np.array([s.mean(0).argmax() for s in scores[variant]])
-        result[variant] = {
+    for name, key in FILES:
+        backend = predictor.TFLiteBackend(paths[key], num_threads=1)
+        scores[name] = [window_scores(backend, *windows) for windows in clips]
+    result = {"clips": len(clips), "windows": int(sum(len(w) for w, _ in clips))}
+    for name, _ in FILES:
+        reference = "fp32" if name in (f"{run_export.RAW}_fp32", *VARIANTS) else f"{run_export.RAW}_fp32"
+        top_windows = np.concatenate([s.argmax(1) for s in scores[name]])
+        top_clips = np.array([s.mean(0).argmax() for s in scores[name]])
+        reference_windows = np.concatenate([s.argmax(1) for s in scores[reference]])
+        reference_clips = np.array([s.mean(0).argmax() for s in scores[reference]])
+        result[name] = {
+            "reference": reference,
             "window_agreement": float(np.mean(top_windows == reference_windows)),
             "clip_agreement": float(np.mean(top_clips == reference_clips)),
             "clip_accuracy": float(np.mean(top_clips == np.array(labels))),
@@ -192,25 +225,31 @@ def print_report(report: dict) -> None:
     size = report["sizes_bytes"]
     print(f"\n== {report['variant']} model ({'trained: ' + report['trained_run'] if report['trained_run'] else 'untrained'}); "
           f"clip {report['clip_s']} s = {report['latency']['windows_per_clip']} window(s) of {report['window']['seconds']} s")
-    print(f"{'path':20s} {'wall ms':>9s} {'cpu ms':>9s} {'x RT wall':>10s} {'x RT cpu':>9s} {'size MB':>9s}")
+    print(f"{'path':24s} {'wall ms':>9s} {'cpu ms':>9s} {'x RT wall':>10s} {'x RT cpu':>9s} {'size MB':>9s}")
     for path, entry in report["latency"].items():
         if not isinstance(entry, dict):
             continue
         mb = size.get(path.replace("tflite_", ""), size["savedmodel"] if path == "savedmodel" else None)
         mb_text = f"{mb / 1e6:9.2f}" if mb else f"{'':9s}"
         window = entry.get("window_model_cpu_s")
-        window_text = f"  (model alone: {1e3 * window:.1f} cpu ms / window)" if window else ""
-        print(f"{path:20s} {1e3 * entry['wall_s']:9.1f} {1e3 * entry['cpu_s']:9.1f} "
+        what = "preprocessing + model" if path.startswith(f"tflite_{run_export.RAW}_") else "model alone"
+        window_text = (
+            f"  ({what}: {1e3 * window:.1f} cpu ms, {1e3 * entry['window_model_wall_s']:.1f} wall ms / window)"
+            if window else ""
+        )
+        print(f"{path:24s} {1e3 * entry['wall_s']:9.1f} {1e3 * entry['cpu_s']:9.1f} "
               f"{entry['x_real_time_wall']:10.1f} {entry['x_real_time_cpu']:9.1f} {mb_text}{window_text}")
-    print(f"int8 file / fp32: dynamic {size['fp32'] / size['int8_dynamic']:.2f}x smaller, "
-          f"full {size['fp32'] / size['int8_full']:.2f}x smaller")
+    for prefix in ("", f"{run_export.RAW}_"):
+        print(f"{prefix or 'feature '}int8 file / fp32: dynamic "
+              f"{size[prefix + 'fp32'] / size[prefix + 'int8_dynamic']:.2f}x smaller, "
+              f"full {size[prefix + 'fp32'] / size[prefix + 'int8_full']:.2f}x smaller")
     if "agreement" in report:
         a = report["agreement"]
-        print(f"top-1 agreement with fp32 on {a['clips']} validation clips ({a['windows']} windows):")
-        for variant in VARIANTS:
-            v = a[variant]
-            print(f"  {variant:13s} windows {100 * v['window_agreement']:5.1f} %  clips {100 * v['clip_agreement']:5.1f} %"
-                  f"  (clip accuracy {100 * v['clip_accuracy']:.1f} %)")
+        print(f"top-1 agreement on {a['clips']} validation clips ({a['windows']} windows):")
+        for name, _ in FILES:
+            v = a[name]
+            print(f"  {name:17s} vs {v['reference']:9s} windows {100 * v['window_agreement']:5.1f} %  "
+                  f"clips {100 * v['clip_agreement']:5.1f} %  (clip accuracy {100 * v['clip_accuracy']:.1f} %)")
 
 
 def main() -> None:

@@ -194,6 +194,9 @@ class ExportConfig:
     # clips) fix the activation ranges, more mostly lengthens the export.
     calibration_windows: int = 64
     tflite_variants: tuple = ("fp32", "fp16", "int8_dynamic", "int8_full")
+    # The same variants of the raw-input files (export/raw_window_model.py: face crops and a
+    # waveform in, the preprocessing inside), for an app without our Python; () = none.
+    raw_tflite_variants: tuple = ("fp32", "fp16", "int8_dynamic", "int8_full")
     # Layers (name prefixes) that stay float in int8_full. The log-spectrogram input spans
     # ~20 (log 1e-6 for silence to loud bins), too wide for one int8 scale: the audio stem
     # (channel reshape, 7x7 conv, BN, ReLU, pool; ~1 % of the FLOPs) reads it in float and

@@ -15,24 +15,32 @@ from mrpn_tf.data import features
 from mrpn_tf.export import signature_keys
 
 
-def raw_specs(heads: Sequence[str], config: config_lib.Config) -> dict[str, tf.TensorSpec]:
+def raw_specs(
+    heads: Sequence[str],
+    config: config_lib.Config,
+    batch: Optional[int] = None,
+    steps: Optional[dict[str, int]] = None,
+) -> dict[str, tf.TensorSpec]:
     """Raw inputs of `serving_default` (all heads) or of a side-head signature (one head).
 
     Args:
       heads: branch head keys, e.g. ("v", "a") or ("v",).
       config: video.crop_size.
+      batch: static batch size, or None.
+      steps: static lengths per head ({"v": frames, "a": samples}), or None (dynamic).
 
     Returns:
       For "v": `FRAMES` uint8 [B, T, crop, crop, 3] and `NUM_FRAMES` int32 [B]; for "a":
       `WAVEFORM` float32 [B, N] at audio.sample_rate and `NUM_SAMPLES` int32 [B]. T and N are
       the batch's padded lengths; the counts say how much of each row is real.
     """
+    steps = steps or {}
     size = config.video.crop_size
     shapes = {
-        signature_keys.FRAMES: ([None, None, size, size, 3], tf.uint8),
-        signature_keys.NUM_FRAMES: ([None], tf.int32),
-        signature_keys.WAVEFORM: ([None, None], tf.float32),
-        signature_keys.NUM_SAMPLES: ([None], tf.int32),
+        signature_keys.FRAMES: ([batch, steps.get(features.V), size, size, 3], tf.uint8),
+        signature_keys.NUM_FRAMES: ([batch], tf.int32),
+        signature_keys.WAVEFORM: ([batch, steps.get(features.A)], tf.float32),
+        signature_keys.NUM_SAMPLES: ([batch], tf.int32),
     }
     keys = [key for head in heads for key in signature_keys.RAW_INPUTS[head]]
     return {key: tf.TensorSpec(*shapes[key], name=key) for key in keys}

@@ -10,7 +10,8 @@ client needs to feed the model and read its outputs, without the repository:
       "window": {"seconds": 2.0, "hop_seconds": 2.0, "frames": 30, "samples": 32000,
                  "segments": 6, "aggregation": "..."},
       "savedmodel": {"signatures": {name: {"inputs": {key: {"dtype", "shape"}}, "outputs": ...}}},
-      "tflite": {"files": {variant: file name}, "signatures": {...}},
+      "tflite": {"files": {variant: file name}, "signatures": {...}},       # on model features
+      "tflite_raw": {"files": {variant: file name}, "signatures": {...}},   # on raw windows
       "config": {...}                                      # the resolved run config
     }
 

@@ -13,7 +13,9 @@ the mean of its windows'. Both backends take the same raw windows:
     hold the preprocessing - the very requests TF Serving answers.
   - TFLite: `serving_preprocessing.raw_to_features` (the same function those graphs run)
     turns the windows into features, then the file's `features` / `video_only` / `audio_only`
-    signature scores them one window at a time (its batch is 1).
+    signature scores them one window at a time (its batch is 1). A raw-input file
+    (`<name>_raw_<variant>.tflite`, raw_window_model.py) holds that preprocessing itself: its
+    `serving_default` / `video_only` / `audio_only` signatures take the raw windows as they are.
 
 A clip without an audio track is scored by the video side head (N1 / N2), one without video
 - or in which no face is ever found: the model sees faces, so that is a missing video too -
@@ -86,6 +88,9 @@ class SavedModelBackend:
 class TFLiteBackend:
     """A .tflite window file (metadata.json beside it), on the builtin-op interpreter.
 
+    A feature file is fed `raw_to_features` of the windows; a raw-input file (it has a
+    `serving_default` signature) the raw windows themselves.
+
     Args:
       path: the .tflite file.
       num_threads: interpreter threads (None: the interpreter's default).
@@ -102,8 +107,11 @@ class TFLiteBackend:
             for name in self.interpreter.get_signature_list()
         }
         self._features = {}
+        self.raw = signature_keys.SERVING_DEFAULT in self.runners
 
     def signatures(self) -> set[str]:
+        if self.raw:
+            return set(self.runners)
         # The file's `features` signature is the central branch that serving_default serves.
         return {
             signature_keys.SERVING_DEFAULT if name == signature_keys.FEATURES else name
@@ -121,9 +129,12 @@ class TFLiteBackend:
         return self._features[signature]
 
     def window_probabilities(self, signature: str, windows: dict[str, np.ndarray]) -> np.ndarray:
-        inputs = {k: v.numpy() for k, v in self._to_features(signature)(windows).items()}
-        name = signature_keys.FEATURES if signature == signature_keys.SERVING_DEFAULT else signature
-        runner = self.runners[name]
+        if self.raw:
+            inputs, runner = windows, self.runners[signature]
+        else:
+            inputs = {k: v.numpy() for k, v in self._to_features(signature)(windows).items()}
+            name = signature_keys.FEATURES if signature == signature_keys.SERVING_DEFAULT else signature
+            runner = self.runners[name]
         count = len(next(iter(inputs.values())))
         return np.concatenate([
             runner(**{k: v[i : i + 1] for k, v in inputs.items()})[signature_keys.PROBABILITIES]

@@ -3,9 +3,10 @@
 Full-integer quantization fixes every activation's range from the values a representative
 dataset produces. Those values come from the one scoring path (`window_scoring`): the run's
 prepared records of the training actors of its fold (calibration must not look at the
-validation actors), cut into the export's windows by `windowing.raw_windows` and turned into
-features by `serving_preprocessing.raw_to_features` - each window standardized on its own,
-exactly the features the .tflite files are given by predict.
+validation actors), cut into the export's windows by `windowing.raw_windows` - the raw
+windows the raw-input files take - and turned into features by
+`serving_preprocessing.raw_to_features` - each window standardized on its own, exactly the
+features the feature files are given by predict.
 """
 
 from __future__ import annotations
@@ -23,10 +24,57 @@ from mrpn_tf.export import window_scoring
 from mrpn_tf.export import windowing
 
 
+def calibration_raw_windows(
+    config: config_lib.Config, spec: windowing.WindowSpec, limit: int
+) -> list[dict[str, np.ndarray]]:
+    """Up to `limit` raw windows of the training actors' clips, in pipeline order.
+
+    Args:
+      config: the run's config (data source, fold).
+      spec: the window (must be `windowing.window_spec(config)`, the export's).
+      limit: how many windows at most.
+
+    Returns:
+      Windows as `windowing.raw_windows` cuts them, one at a time: `FRAMES` uint8
+      [frames, crop, crop, 3] and `NUM_FRAMES` int32 scalar, `WAVEFORM` float32 [samples] and
+      `NUM_SAMPLES` int32 scalar, for the streams the run has.
+
+    Raises:
+      ValueError / FileNotFoundError: the run's data cannot be read.
+    """
+    if spec != windowing.window_spec(config):
+        raise ValueError(f"calibration window {spec} is not the config's export window")
+    windows: list[dict[str, np.ndarray]] = []
+    for clip in window_scoring.split_clips(config, dataset_builder.TRAIN):
+        batch = window_scoring.clip_raw_windows(clip, [features.V, features.A], spec)
+        count = len(next(iter(batch.values())))
+        windows += [{key: value[i] for key, value in batch.items()} for i in range(count)]
+        if len(windows) >= limit:
+            return windows[:limit]
+    return windows
+
+
+def window_features(
+    config: config_lib.Config, raw_windows: Sequence[dict[str, np.ndarray]]
+) -> list[dict[str, np.ndarray]]:
+    """The features of raw windows (`serving_preprocessing.raw_to_features`, one window at a time).
+
+    Returns:
+      Feature dicts (`features.VIDEO`, `VIDEO_MASK`, `AUDIO`, `AUDIO_MASK`) of [frames, ...]
+      and [segments, ...] steps, masks 1 on real steps.
+    """
+    to_features = window_scoring.features_function(config, [features.V, features.A])
+    windows = []
+    for raw in raw_windows:
+        batch = to_features({key: value[None] for key, value in raw.items()})
+        windows.append({key: value[0] for key, value in batch.items()})
+    return windows
+
+
 def calibration_windows(
     config: config_lib.Config, spec: windowing.WindowSpec, limit: int
 ) -> list[dict[str, np.ndarray]]:
-    """Up to `limit` windows of the training actors' clips, in pipeline order.
+    """Up to `limit` windows of the training actors' clips, as features (`window_features`).
 
     Args:
       config: the run's config (data source, fold, preprocessing).
@@ -40,15 +88,7 @@ def calibration_windows(
     Raises:
       ValueError / FileNotFoundError: the run's data cannot be read.
     """
-    if spec != windowing.window_spec(config):
-        raise ValueError(f"calibration window {spec} is not the config's export window")
-    clips = window_scoring.split_clips(config, dataset_builder.TRAIN)
-    windows: list[dict[str, np.ndarray]] = []
-    for batch, counts in window_scoring.window_batches(clips, [features.V, features.A], config, 1):
-        windows += [{key: value[i] for key, value in batch.items()} for i in range(sum(counts))]
-        if len(windows) >= limit:
-            return windows[:limit]
-    return windows
+    return window_features(config, calibration_raw_windows(config, spec, limit))
 
 
 def representative_dataset(
@@ -85,4 +125,14 @@ def signature_input_keys(heads: Sequence[str]) -> dict[str, list[str]]:
     keys = {signature_keys.FEATURES: [k for h in heads for k in signature_keys.FEATURE_INPUTS[h]]}
     for head in heads:
         keys[signature_keys.SIDE_HEAD_SIGNATURES[head]] = list(signature_keys.FEATURE_INPUTS[head])
+    return keys
+
+
+def raw_signature_input_keys(heads: Sequence[str]) -> dict[str, list[str]]:
+    """Raw-file signature name -> raw input keys (`serving_default` and the side heads')."""
+    keys = {
+        signature_keys.SERVING_DEFAULT: [k for h in heads for k in signature_keys.RAW_INPUTS[h]]
+    }
+    for head in heads:
+        keys[signature_keys.SIDE_HEAD_SIGNATURES[head]] = list(signature_keys.RAW_INPUTS[head])
     return keys

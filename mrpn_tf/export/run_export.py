@@ -5,7 +5,10 @@
         assets/labels.txt, assets/metadata.json
     <out_dir>/<name>_tflite/<version>/          static-window TFLite files, builtin ops only
         <name>_fp32.tflite, <name>_fp16.tflite, <name>_int8_dynamic.tflite,
-        <name>_int8_full.tflite, labels.txt, metadata.json
+        <name>_int8_full.tflite                    on model features (window_model.py)
+        <name>_raw_fp32.tflite, ... _raw_int8_full  on raw windows, preprocessing inside
+                                                   (raw_window_model.py)
+        labels.txt, metadata.json
 
 Only the central branch scores a clip (paper 3.1: "in testing mode only the central branches
 ... are active"); the side heads are exported for clips missing a modality. TF Serving
@@ -27,6 +30,7 @@ import keras
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.export import input_specs
 from mrpn_tf.export import metadata as metadata_lib
+from mrpn_tf.export import raw_window_model
 from mrpn_tf.export import representative_data
 from mrpn_tf.export import serving_module
 from mrpn_tf.export import signature_keys
@@ -38,6 +42,7 @@ from mrpn_tf.training import run_dir as run_dir_lib
 
 SAVEDMODEL = "savedmodel"
 TFLITE_SUFFIX = "_tflite"
+RAW = "raw"  # file name and export key infix of the raw-input files
 
 
 def next_version(model_dir: str) -> int:
@@ -48,9 +53,14 @@ def next_version(model_dir: str) -> int:
     return max(versions, default=0) + 1
 
 
-def tflite_path(folder: str, name: str, variant: str) -> str:
-    """Path of one TFLite variant inside an export's TFLite folder."""
-    return os.path.join(folder, f"{name}_{variant}.tflite")
+def tflite_path(folder: str, name: str, variant: str, raw: bool = False) -> str:
+    """Path of one TFLite variant (of the feature files, or of the raw-input ones) in a folder."""
+    return os.path.join(folder, f"{name}_{RAW}_{variant}.tflite" if raw else f"{name}_{variant}.tflite")
+
+
+def tflite_key(variant: str, raw: bool = False) -> str:
+    """The export's key of one TFLite file: "tflite_<variant>" or "tflite_raw_<variant>"."""
+    return f"tflite_{RAW}_{variant}" if raw else f"tflite_{variant}"
 
 
 def signature_heads(model: keras.Model) -> dict[str, list[str]]:
@@ -80,8 +90,9 @@ def signatures_json(
     spec: windowing.WindowSpec,
     num_classes: int,
     tflite_files: dict[str, str],
+    raw_tflite_files: dict[str, str],
 ) -> dict:
-    """The "savedmodel" and "tflite" sections of metadata.json: input / output specs, files."""
+    """The "savedmodel", "tflite" and "tflite_raw" sections of metadata.json: specs, files."""
     savedmodel = {}
     for name, heads in by_signature.items():
         raw_name = signature_keys.SERVING_DEFAULT if name == signature_keys.FEATURES else name
@@ -106,28 +117,95 @@ def signatures_json(
                 for name, heads in by_signature.items()
             },
         },
+        "tflite_raw": {
+            "files": raw_tflite_files,
+            "signatures": {
+                raw_window_model.RAW_SIGNATURES[name]: {
+                    "inputs": metadata_lib.spec_json(raw_window_model.raw_window_specs(heads, config, spec)),
+                    "outputs": tflite_probabilities,
+                }
+                for name, heads in by_signature.items()
+            },
+        },
     }
 
 
-def _representative(
-    config: config_lib.Config, spec: windowing.WindowSpec, by_signature: dict[str, list[str]]
-) -> tflite_export.RepresentativeDataset:
-    """Calibration data for int8_full, or a clear error when the run's data is not readable."""
+def _calibration_raw_windows(
+    config: config_lib.Config, spec: windowing.WindowSpec
+) -> list[dict]:
+    """Raw calibration windows for int8_full, or a clear error when the run's data is not readable."""
     try:
-        windows = representative_data.calibration_windows(
+        windows = representative_data.calibration_raw_windows(
             config, spec, config.export.calibration_windows
         )
     except (OSError, ValueError) as e:
         raise ValueError(
             f"int8_full needs calibration windows from the run's data (data.dataset="
             f"{config.data.dataset}, data.prepared_dir={config.data.prepared_dir!r}): {e}; make "
-            "the data readable or drop int8_full from export.tflite_variants"
+            "the data readable or drop int8_full from export.tflite_variants and "
+            "export.raw_tflite_variants"
         ) from e
     if not windows:
         raise ValueError("int8_full: the run's training split yielded no calibration window")
-    inputs = representative_data.signature_input_keys(by_signature[signature_keys.FEATURES])
-    return representative_data.representative_dataset(
-        windows, {name: inputs[name] for name in by_signature}
+    return windows
+
+
+def feature_files(
+    models: dict[str, keras.Model],
+    by_signature: dict[str, list[str]],
+    config: config_lib.Config,
+    spec: windowing.WindowSpec,
+    raw_windows: Sequence[dict],
+) -> dict[str, bytes]:
+    """The feature files (`export.tflite_variants`): the window models on batch-1 features.
+
+    Args:
+      models: signature name -> window model (`window_model.build_window_models`).
+      by_signature: signature name -> its branch heads (`signature_heads`).
+      config: the run config.
+      spec: the window.
+      raw_windows: calibration windows (`representative_data.calibration_raw_windows`),
+        used by int8_full only.
+
+    Returns:
+      Variant -> flatbuffer bytes.
+    """
+    steps = window_model.window_steps(spec)
+    functions = {n: tflite_export.model_function(m) for n, m in models.items()}
+    specs = {n: input_specs.feature_specs(hs, config, 1, steps) for n, hs in by_signature.items()}
+    representative = None
+    if tflite_export.INT8_FULL in config.export.tflite_variants:
+        inputs = representative_data.signature_input_keys(by_signature[signature_keys.FEATURES])
+        representative = representative_data.representative_dataset(
+            representative_data.window_features(config, raw_windows),
+            {n: inputs[n] for n in by_signature},
+        )
+    return tflite_export.convert(
+        functions, specs, config.export.tflite_variants, representative,
+        config.export.int8_float_layers,
+    )
+
+
+def raw_files(
+    models: dict[str, keras.Model],
+    by_signature: dict[str, list[str]],
+    config: config_lib.Config,
+    spec: windowing.WindowSpec,
+    raw_windows: Sequence[dict],
+) -> dict[str, bytes]:
+    """The raw-input files (`export.raw_tflite_variants`): preprocessing, then the window models.
+
+    Args and returns: as `feature_files`; int8_full keeps the preprocessing float
+    (raw_window_model.py).
+    """
+    functions, specs = raw_window_model.raw_window_functions(models, by_signature, config, spec)
+    inputs = representative_data.raw_signature_input_keys(by_signature[signature_keys.FEATURES])
+    representative = representative_data.representative_dataset(
+        raw_windows, {n: inputs[n] for n in functions}
+    )
+    float_layers = (raw_window_model.PREPROCESSING_SCOPE, *config.export.int8_float_layers)
+    return tflite_export.convert(
+        functions, specs, config.export.raw_tflite_variants, representative, float_layers
     )
 
 
@@ -135,28 +213,25 @@ def write_tflite(
     model: keras.Model, config: config_lib.Config, labels: Sequence[str],
     spec: windowing.WindowSpec, folder: str, name: str,
 ) -> dict[str, str]:
-    """Converts the window models to every configured variant and writes the files.
+    """Converts the window models to every configured variant, on features and on raw windows.
 
     Returns:
-      Variant -> file path. Each file was checked to load on the builtin-op interpreter.
+      Export key (`tflite_key`) -> file path. Each file was checked to load on the
+      builtin-op interpreter.
     """
     by_signature = signature_heads(model)
-    steps = window_model.window_steps(spec)
     models = window_model.build_window_models(model, config, len(labels), spec)
-    specs = {n: input_specs.feature_specs(heads, config, 1, steps) for n, heads in by_signature.items()}
-    variants = list(config.export.tflite_variants)
-    representative = (
-        _representative(config, spec, by_signature) if tflite_export.INT8_FULL in variants else None
+    variants = [*config.export.tflite_variants, *config.export.raw_tflite_variants]
+    raw_windows = (
+        _calibration_raw_windows(config, spec) if tflite_export.INT8_FULL in variants else []
     )
     paths = {}
-    converted = tflite_export.convert(
-        models, specs, variants, representative, config.export.int8_float_layers
-    )
-    for variant, content in converted.items():
-        tflite_export.check_builtin_only(content)
-        paths[variant] = tflite_path(folder, name, variant)
-        with open(paths[variant], "wb") as f:
-            f.write(content)
+    for raw, convert in ((False, feature_files), (True, raw_files)):
+        for variant, content in convert(models, by_signature, config, spec, raw_windows).items():
+            tflite_export.check_builtin_only(content)
+            paths[tflite_key(variant, raw)] = tflite_path(folder, name, variant, raw)
+            with open(paths[tflite_key(variant, raw)], "wb") as f:
+                f.write(content)
     return paths
 
 
@@ -181,8 +256,9 @@ def export_model(
       out_dir: the export root (`savedmodels/`).
 
     Returns:
-      {"savedmodel": folder, "tflite_<variant>": file for each variant, "labels": labels.txt,
-      "metadata": metadata.json} (labels and metadata inside the SavedModel's assets/).
+      {"savedmodel": folder, "tflite_<variant>" / "tflite_raw_<variant>": file for each variant
+      of the feature / raw-input files, "labels": labels.txt, "metadata": metadata.json}
+      (labels and metadata inside the SavedModel's assets/).
 
     Raises:
       FileExistsError: the version folder exists (versions are immutable once served).
@@ -199,9 +275,13 @@ def export_model(
             )
     by_signature = signature_heads(model)
     files = {v: os.path.basename(tflite_path("", name, v)) for v in config.export.tflite_variants}
+    raw_files = {
+        v: os.path.basename(tflite_path("", name, v, raw=True))
+        for v in config.export.raw_tflite_variants
+    }
     meta = metadata_lib.build(
         config, labels, dataset, by_signature[signature_keys.FEATURES], spec,
-        signatures_json(by_signature, config, spec, len(labels), files), name, version,
+        signatures_json(by_signature, config, spec, len(labels), files, raw_files), name, version,
     )
     os.makedirs(out_dir, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{name}-{version}-", dir=out_dir) as staging:
@@ -216,7 +296,7 @@ def export_model(
         shutil.move(staged_tflite, tflite_dir)
     assets = os.path.join(model_dir, "assets")
     paths = {"savedmodel": model_dir}
-    paths.update({f"tflite_{v}": os.path.join(tflite_dir, os.path.basename(p)) for v, p in tflite_files.items()})
+    paths.update({key: os.path.join(tflite_dir, os.path.basename(p)) for key, p in tflite_files.items()})
     paths["labels"] = os.path.join(assets, metadata_lib.LABELS_NAME)
     paths["metadata"] = os.path.join(assets, metadata_lib.METADATA_NAME)
     return paths

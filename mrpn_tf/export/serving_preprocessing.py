@@ -3,9 +3,10 @@
 Preprocessing is defined once (as in Model Garden's `video_input.py`): each clip of a padded raw batch goes through
 `video_frames.to_unit_float` and `clip_features.clip_features` (standardize, 1-s / 0.2-s
 segments, log STFT) exactly as the evaluation pipeline runs them on a decoded record, and the
-results are zero-padded to the batch's longest clip with masks. A stream a signature does
-not take is passed empty, as the pipeline does for a single-modality run (`clip_validation`),
-and its features are dropped.
+results are zero-padded to the batch's longest clip with masks (`clip_to_features`, which the
+raw-input TFLite files run on their one window too). A stream a signature does not take is
+passed empty, as the pipeline does for a single-modality run (`clip_validation`), and its
+features are dropped.
 
 Malformed input is refused with a message that names the signature and the problem: a wrong
 rank or frame size, an empty batch, counts that do not match the batch or exceed the padded
@@ -151,10 +152,43 @@ def _streams(raw: dict[str, tf.Tensor], config: config_lib.Config) -> tuple[tf.T
     return frames, num_frames, waveform, num_samples
 
 
+def clip_to_features(
+    frames: tf.Tensor,
+    num_frames: tf.Tensor,
+    waveform: tf.Tensor,
+    num_samples: tf.Tensor,
+    steps: dict[str, tf.Tensor | int],
+    config: config_lib.Config,
+) -> dict[str, tf.Tensor]:
+    """One clip of a padded raw batch -> its model features, zero-padded to `steps`.
+
+    The clip's real frames and samples go through `video_frames.to_unit_float` and
+    `clip_features.clip_features` (the evaluation pipeline's preprocessing); the results are
+    zero-padded to the given steps, masks 0 on the padding. `raw_to_features` maps this over a
+    batch; the raw-input TFLite window graph (raw_window_model.py) calls it on its one window.
+
+    Args:
+      frames: uint8 [T, H, W, 3], of which the first `num_frames` are real.
+      num_frames: int32 scalar.
+      waveform: float32 [N], of which the first `num_samples` are real.
+      num_samples: int32 scalar.
+      steps: {"v": frames, "a": segments} to pad to, each >= what the clip yields.
+      config: the run config.
+
+    Returns:
+      All four feature keys (`mrpn_tf.data.features`), [steps, ...] each.
+    """
+    example = clip_features.clip_features(
+        video_frames.to_unit_float(frames[:num_frames]), waveform[:num_samples], config
+    )
+    head_of = {key: head for head, keys in signature_keys.FEATURE_INPUTS.items() for key in keys}
+    return {key: _pad_steps(value, steps[head_of[key]]) for key, value in example.items()}
+
+
 def raw_to_features(
     raw: dict[str, tf.Tensor], heads: Sequence[str], config: config_lib.Config
 ) -> dict[str, tf.Tensor]:
-    """The model features of a raw batch: `clip_features` per clip, padded and masked.
+    """The model features of a raw batch: `clip_to_features` per clip, padded and masked.
 
     Args:
       raw: raw inputs of the streams of `heads` (checked with `check_raw` first).
@@ -167,22 +201,10 @@ def raw_to_features(
       window of exactly `windowing.WindowSpec` length gives exactly its static shapes.
     """
     frames, num_frames, waveform, num_samples = _streams(raw, config)
-    max_frames = tf.maximum(tf.shape(frames)[1], 1)
-    max_segments = spectrogram_segments.segment_count(tf.shape(waveform)[1], config.audio)
     steps = {
-        features.VIDEO: max_frames, features.VIDEO_MASK: max_frames,
-        features.AUDIO: max_segments, features.AUDIO_MASK: max_segments,
+        features.V: tf.maximum(tf.shape(frames)[1], 1),
+        features.A: spectrogram_segments.segment_count(tf.shape(waveform)[1], config.audio),
     }
-
-    def one_clip(clip):
-        clip_frames, clip_num_frames, clip_waveform, clip_num_samples = clip
-        example = clip_features.clip_features(
-            video_frames.to_unit_float(clip_frames[:clip_num_frames]),
-            clip_waveform[:clip_num_samples],
-            config,
-        )
-        return {key: _pad_steps(value, steps[key]) for key, value in example.items()}
-
     size, audio = config.video.crop_size, config.audio
     signature = {
         features.VIDEO: tf.TensorSpec([None, size, size, 3], tf.float32),
@@ -191,7 +213,9 @@ def raw_to_features(
         features.AUDIO_MASK: tf.TensorSpec([None], tf.float32),
     }
     batch = tf.map_fn(
-        one_clip, (frames, num_frames, waveform, num_samples), fn_output_signature=signature
+        lambda clip: clip_to_features(*clip, steps, config),
+        (frames, num_frames, waveform, num_samples),
+        fn_output_signature=signature,
     )
     wanted = [key for head in heads for key in signature_keys.FEATURE_INPUTS[head]]
     return {key: batch[key] for key in wanted}

@@ -1,10 +1,12 @@
 """TFLite files of the window model: fp32, fp16, int8 dynamic range and full-integer int8.
 
-Every file holds one signature per window model (`features` = central branch; `video_only` /
-`audio_only` = side heads for N1 / N2) with batch-1 static feature inputs (the
-`mrpn_tf.data.features` keys) and one output, `probabilities`. Inputs and outputs stay
-float32 in every variant, so that one predictor feeds every file the same features; the
-full-integer file quantizes at its inputs and dequantizes at its output with builtin ops.
+Every file holds one signature per window function: a window model on its batch-1 static
+feature inputs (`features` = central branch; `video_only` / `audio_only` = side heads for
+N1 / N2; the `mrpn_tf.data.features` keys), or the same models behind the preprocessing on
+raw windows (raw_window_model.py); each has one output, `probabilities`. Inputs and outputs
+keep their dtypes in every variant (float32; a raw file's frames uint8 and counts int32), so
+that one predictor feeds every file of a kind the same inputs; the full-integer file
+quantizes inside and dequantizes at its output with builtin ops.
 
 Builtin ops only. The converter gets `TFLITE_BUILTINS` (`TFLITE_BUILTINS_INT8` for the
 full-integer file) and never `SELECT_TF_OPS`: an op without a builtin kernel is a conversion
@@ -40,12 +42,23 @@ VARIANTS = (FP32, FP16, INT8_DYNAMIC, INT8_FULL)
 _BUILTIN = flatbuffer_utils.schema_fb.BuiltinOperator
 # A representative dataset for a multi-signature model yields (signature name, inputs).
 RepresentativeDataset = Callable[[], Iterable[tuple[str, dict]]]
+# What one signature computes: its batch-1 inputs -> probabilities [1, C].
+WindowFunction = Callable[[dict[str, tf.Tensor]], tf.Tensor]
 
 
-def _frozen_signature(model: keras.Model, specs: dict[str, tf.TensorSpec]):
-    """A variable-free tf.function: feature inputs -> {"probabilities": [1, C]}."""
+def model_function(model: keras.Model) -> WindowFunction:
+    """A window model (one head, `window_model.build_window_models`) as a WindowFunction."""
     (head,) = model.output.keys()
-    traced = tf.function(lambda inputs: model(inputs, training=False)[head])
+
+    def probabilities(inputs: dict[str, tf.Tensor]) -> tf.Tensor:
+        return model(inputs, training=False)[head]
+
+    return probabilities
+
+
+def _frozen_signature(function: WindowFunction, specs: dict[str, tf.TensorSpec]):
+    """A variable-free tf.function: the inputs of `specs` -> {"probabilities": [1, C]}."""
+    traced = tf.function(function)
     frozen = convert_to_constants.convert_variables_to_constants_v2(
         traced.get_concrete_function(specs)
     )
@@ -59,20 +72,21 @@ def _frozen_signature(model: keras.Model, specs: dict[str, tf.TensorSpec]):
 
 
 def save_frozen(
-    models: dict[str, keras.Model], specs: dict[str, dict[str, tf.TensorSpec]], path: str
+    functions: dict[str, WindowFunction], specs: dict[str, dict[str, tf.TensorSpec]], path: str
 ) -> str:
     """Saves the frozen window functions as one variable-free SavedModel.
 
     Args:
-      models: signature name -> window model (`window_model.build_window_models`).
-      specs: signature name -> its static feature input specs (batch 1).
+      functions: signature name -> window function (`model_function` of a window model, or
+        `raw_window_model.raw_window_functions`).
+      specs: signature name -> its static input specs (batch 1).
       path: output folder.
 
     Returns:
       `path`.
     """
     module = tf.Module()
-    functions = {name: _frozen_signature(model, specs[name]) for name, model in models.items()}
+    functions = {name: _frozen_signature(fn, specs[name]) for name, fn in functions.items()}
     module.functions = functions
     tf.saved_model.save(
         module, path, signatures={name: fn.get_concrete_function() for name, fn in functions.items()}
@@ -113,26 +127,30 @@ def converter_for(
 
 
 def convert(
-    models: dict[str, keras.Model],
+    functions: dict[str, WindowFunction],
     specs: dict[str, dict[str, tf.TensorSpec]],
     variants: Iterable[str],
     representative: Optional[RepresentativeDataset] = None,
     float_layers: Sequence[str] = (),
 ) -> dict[str, bytes]:
-    """Converts the window models to each TFLite variant.
+    """Converts the window functions to each TFLite variant.
 
     Args:
-      models: signature name -> window model.
-      specs: signature name -> static feature input specs.
+      functions: signature name -> window function (see `save_frozen`).
+      specs: signature name -> static input specs.
       variants: names from VARIANTS.
       representative: calibration data (needed when INT8_FULL is asked for).
-      float_layers: layer names whose ops stay float in INT8_FULL (`export.int8_float_layers`).
+      float_layers: layer names (or name scopes) whose ops stay float in INT8_FULL
+        (`export.int8_float_layers`, and the raw files' preprocessing).
 
     Returns:
       Variant -> flatbuffer bytes.
     """
+    variants = list(variants)
+    if not variants:
+        return {}
     with tempfile.TemporaryDirectory(prefix="mrpn_frozen_") as frozen_dir:
-        save_frozen(models, specs, frozen_dir)
+        save_frozen(functions, specs, frozen_dir)
         converted = {}
         for variant in variants:
             converter = converter_for(frozen_dir, variant, representative)
@@ -154,7 +172,8 @@ def float_nodes(content: bytes, layers: Sequence[str]) -> list[str]:
       content: a float flatbuffer of the window model.
       layers: prefixes of Keras layer names ("a_resnet18_stem" covers a_resnet18_stem_conv,
         _bn, _relu, _pool); an op belongs to a layer when its tensor name holds the layer's
-        scope "/<layer name>_<n>/", as Keras names ops.
+        scope "/<layer name>_<n>/", as Keras names ops (a tf.name_scope such as
+        "preprocessing/" matches the same way).
 
     Returns:
       The tensor names, sorted.

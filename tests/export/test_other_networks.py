@@ -50,7 +50,8 @@ def test_aggregator_converts_to_builtin_ops_and_matches_keras(aggregator):
     heads = [features.V, features.A]
     models = window_model.build_window_models(model, config, 8, spec)
     specs = {keys.FEATURES: input_specs.feature_specs(heads, config, 1, window_model.window_steps(spec))}
-    content = tflite_export.convert({keys.FEATURES: models[keys.FEATURES]}, specs, ["fp32"])["fp32"]
+    functions = {keys.FEATURES: tflite_export.model_function(models[keys.FEATURES])}
+    content = tflite_export.convert(functions, specs, ["fp32"])["fp32"]
     tflite_export.check_builtin_only(content)
     inputs = window_inputs(config, heads)
     runner = interpreter_lib.Interpreter(model_content=content).get_signature_runner(keys.FEATURES)
@@ -64,6 +65,7 @@ def _export(network: str, tmp_path):
     config = config_lib.tiny()
     config.model.network = network
     config.export.tflite_variants = ("fp32",)  # no calibration data needed
+    config.export.raw_tflite_variants = ("fp32",)
     model = build_model(config, 8)
     labels = [f"class{i}" for i in range(8)]
     return config, model, run_export.export_model(model, config, labels, "demo", "m", 1, str(tmp_path))
