@@ -79,6 +79,7 @@ def am_export(audio_files, tmp_path_factory) -> str:
     config = config_lib.tiny()
     config.model.network = "AM"
     config.export.tflite_variants = ()  # the SavedModel is what predict loads here
+    config.export.raw_tflite_variants = ()
     keras.utils.set_random_seed(0)
     model = build_model(config, len(LABELS))
     loss, loss_weights = compile_losses(config.model)
