@@ -306,10 +306,10 @@ def format_table(summary: Mapping[str, Any]) -> str:
         f"network   {summary['network']}, {chosen} {summary['best_epoch']} of "
         f"{summary['epochs_trained']}, {summary['wall_time_s']:.0f} s",
         "",
-        f"{'head':<14}{column + ' accuracy':>14}{column + ' loss':>10}",
+        f"{'head':<14}{column + ' accuracy':>16}{column + ' loss':>12}",
     ]
     for head, values in scores.items():
-        lines.append(f"{HEAD_TITLES.get(head, head):<14}{values['accuracy']:>14.1%}{values['loss']:>10.3f}")
+        lines.append(f"{HEAD_TITLES.get(head, head):<14}{values['accuracy']:>16.1%}{values['loss']:>12.3f}")
     for name, path in summary.get("exports", {}).items():
         lines.append(f"export    {name}: {path}")
     return "\n".join(lines)
