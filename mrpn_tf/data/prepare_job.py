@@ -22,6 +22,7 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.data import clip_preparation, clip_record, prepared_index, shard_writer
 from mrpn_tf.data.datasets import scan_dataset
+from mrpn_tf.data.media import model_store
 
 SETTINGS_NAME = "prepare_settings.json"
 
@@ -78,6 +79,8 @@ def _prepare_one(info, config: config_lib.Config) -> tuple[Optional[bytes], dict
         record = clip_preparation.prepare_clip(info, config)
     except clip_preparation.ClipError as e:
         return None, {"source_path": info.path, "reason": e.reason}
+    except model_store.ModelUnavailableError:
+        raise  # the machine's problem, not the clip's: recorded as a skip, a rerun would keep it
     except Exception as e:  # a batch job skips and reports whatever one file does
         return None, {"source_path": info.path, "reason": f"unexpected error: {type(e).__name__}: {e}"}
     entry = {
@@ -145,8 +148,13 @@ def run(
 
     Raises:
       ValueError / FileNotFoundError: unusable root or a folder prepared with other settings.
+      ModelUnavailableError: clips with video and no face-detector model (nothing is written).
     """
     clips, scan_skipped = scan_dataset(dataset, root, config.data.modality)
+    if config.data.modality != "audio":
+        # Before anything is written: without a face detector every clip would fail, and the
+        # skips would stay in the shards after the model is provided.
+        model_store.resolve_face_model(config.video.face_model)
     wanted = settings(config, dataset)
     check_settings(out_dir, wanted)
     overrides.save_resolved(config, out_dir)

@@ -4,6 +4,7 @@ Faces come from a real CREMA-D frame in ../shared (the face model is there too),
 generated clips so that each bad-input case is exactly the one named.
 """
 
+import copy
 import glob
 import os
 
@@ -237,3 +238,23 @@ def test_cli_writes_config_and_reports(bad_inputs, face_model_path, tmp_path, ca
     assert "skipped" in out and "no face detected" in out
     assert (tmp_path / "config.yaml").is_file() and (tmp_path / "index.json").is_file()
     assert prepare_cli.main(["--dataset", "ravdess", "--root", root, "--out", str(tmp_path), "video.agregator=1"]) == 2
+
+
+def test_no_face_model_stops_before_anything_is_written(bad_inputs, config, tmp_path, monkeypatch):
+    """Offline without the detector: a clear error, and a rerun with the model prepares every
+    clip (no skip entries were recorded that would outlive the missing model)."""
+    from mrpn_tf.data.media import model_store
+
+    offline = copy.deepcopy(config)
+    offline.video.face_model = ""
+    monkeypatch.delenv(model_store.FACE_MODEL_ENV, raising=False)
+    monkeypatch.setenv("MRPN_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(model_store, "download", lambda *a, **k: (_ for _ in ()).throw(
+        model_store.ModelUnavailableError("offline")))
+    root, out = bad_inputs[0], tmp_path / "out"
+    with pytest.raises(model_store.ModelUnavailableError, match="MRPN_FACE_MODEL"):
+        _prepare(offline, root, out)
+    assert not out.exists()
+    index = _prepare(config, root, out)
+    assert not any("ModelUnavailable" in s["reason"] for s in index["skipped"])
+    assert index["shards"]
