@@ -429,8 +429,9 @@ def apply_switches(train: config_lib.TrainConfig) -> None:
 #
 # The learning-rate and stopping decisions come first so that the backup taken at the end of an
 # epoch holds the learning rate the next epoch will use. A run without validation
-# (`data.fold=all`) has no validation loss for them to watch: it has neither, and trains at
-# `train.learning_rate` for `train.epochs` epochs.
+# (`data.fold=all`) has no validation loss for them to watch: it has neither, and trains
+# `train.epochs` epochs on the cosine schedule (train.lr_schedule="cosine") or at
+# `train.learning_rate`.
 
 
 def build_callbacks(
