@@ -100,7 +100,12 @@ class AudioConfig:
     hop_s: float = 0.2  # "a window of 0.2 seconds" between segment starts
     frame_length: int = 512  # "Hann windowing function of size 512"
     frame_step: int = 64  # "hop size of 64"
-    # 512-point FFT gives 257 bins; the Nyquist bin is dropped to get the paper's 256.
+    # "linear": the paper's STFT bins. "mel": the magnitudes of all 257 bins summed into
+    # `freq_bins` mel bands (tf.signal.linear_to_mel_weight_matrix, 0 Hz to Nyquist) before
+    # the log, the usual input of speech-emotion CNNs; a departure from the paper.
+    frequency_scale: str = "linear"
+    # Rows of a spectrogram segment. Linear: 512-point FFT gives 257 bins; the Nyquist bin is
+    # dropped to get the paper's 256. Mel: the number of mel bands.
     freq_bins: int = 256
     # ceil(16000 / 64) = 250 frames: the STFT pads the segment end (pad_end=True).
     frames_per_segment: int = 250

@@ -190,7 +190,7 @@ def load_config(
 def validate(config: config_lib.Config) -> None:
     """Cross-field invariants, checked once at start-up."""
     a = config.audio
-    if a.frame_length // 2 + 1 < a.freq_bins:
+    if a.frequency_scale == "linear" and a.frame_length // 2 + 1 < a.freq_bins:
         raise ConfigError(
             f"audio.freq_bins={a.freq_bins} exceeds the {a.frame_length // 2 + 1} bins of a "
             f"{a.frame_length}-point FFT"
@@ -213,6 +213,7 @@ def validate(config: config_lib.Config) -> None:
         "data.dataset": (config.data.dataset, ("ravdess", "cremad", "demo")),
         "data.source": (config.data.source, ("tfrecord", "videos")),
         "data.modality": (config.data.modality, ("av", "audio", "video")),
+        "audio.frequency_scale": (a.frequency_scale, ("linear", "mel")),
         "model.network": (config.model.network, ("N0", "N1", "N2", "AM", "VM")),
         "model.aggregator": (config.model.aggregator, ("lstm", "bilstm", "transformer")),
         "model.extractor": (config.model.extractor, ("resnet18",)),

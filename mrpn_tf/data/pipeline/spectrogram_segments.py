@@ -127,7 +127,26 @@ def _log_magnitude(signal: tf.Tensor, audio: config_lib.AudioConfig, pad_end: bo
     )
     # |stft| as sqrt(re^2 + im^2): tf.abs on complex64 goes through hypot, about twice as slow.
     magnitude = tf.sqrt(tf.square(tf.math.real(stft)) + tf.square(tf.math.imag(stft)))
-    return tf.math.log(magnitude[..., : audio.freq_bins] + audio.log_offset)
+    if audio.frequency_scale == "mel":
+        bands = tf.tensordot(magnitude, mel_matrix(audio), axes=1)
+    else:
+        bands = magnitude[..., : audio.freq_bins]
+    return tf.math.log(bands + audio.log_offset)
+
+
+def mel_matrix(audio: config_lib.AudioConfig) -> tf.Tensor:
+    """[frame_length // 2 + 1, freq_bins] weights that sum STFT magnitudes into mel bands.
+
+    HTK mel scale, triangular bands from 0 Hz to the Nyquist frequency; the DC bin gets no
+    weight. A constant, so the TFLite export folds it into one matrix product.
+    """
+    return tf.signal.linear_to_mel_weight_matrix(
+        num_mel_bins=audio.freq_bins,
+        num_spectrogram_bins=audio.frame_length // 2 + 1,
+        sample_rate=audio.sample_rate,
+        lower_edge_hertz=0.0,
+        upper_edge_hertz=audio.sample_rate / 2,
+    )
 
 
 def log_spectrograms(waveform: tf.Tensor, audio: config_lib.AudioConfig) -> tf.Tensor:

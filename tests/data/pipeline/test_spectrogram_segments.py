@@ -143,3 +143,68 @@ def test_same_eagerly_and_in_dataset_map(seconds):
     map_equivalence.assert_same_eager_and_in_map(
         lambda w: spectrogram_segments.segment_count(tf.size(w), AUDIO), wave
     )
+
+
+MEL = config_lib.AudioConfig(
+    frequency_scale="mel", freq_bins=64, hop_s=0.8, frame_step=128, frames_per_segment=125
+)
+
+
+def numpy_mel_matrix(bands: int, bins: int = 257) -> np.ndarray:
+    """Independent HTK mel filterbank: triangles on 0 Hz .. Nyquist, peak 1, DC bin unused."""
+    def mel(hz):
+        return 1127.0 * np.log1p(np.asarray(hz) / 700.0)
+
+    edges = np.linspace(mel(0.0), mel(RATE / 2), bands + 2)
+    bin_mel = mel(np.linspace(0.0, RATE / 2, bins))[1:]
+    lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (bin_mel[:, None] - lower) / (centre - lower)
+    falling = (upper - bin_mel[:, None]) / (upper - centre)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return np.concatenate([np.zeros((1, bands)), weights])  # [257, bands]
+
+
+def test_mel_matrix_is_the_htk_filterbank():
+    np.testing.assert_allclose(
+        spectrogram_segments.mel_matrix(MEL).numpy(), numpy_mel_matrix(64), atol=1e-5
+    )
+
+
+def test_mel_segments_sum_the_stft_magnitudes_into_bands():
+    # Each mel segment is log(|STFT of that segment| @ filterbank + offset), tails included.
+    rng = np.random.default_rng(2)
+    wave = (tone(440.0, 2.5) + 0.2 * rng.standard_normal(int(2.5 * RATE))).astype(np.float32)
+    spectrograms = spectrogram_segments.waveform_to_segments(wave, MEL).numpy()
+    standardized = (wave - wave.mean()) / wave.std()
+    segments = spectrogram_segments.split_segments(tf.constant(standardized), MEL).numpy()
+    assert spectrograms.shape == (3, 64, 125) and segments.shape == (3, 16000)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(512) / 512)
+    for spectrogram, segment in zip(spectrograms, segments):
+        padded = np.concatenate([segment, np.zeros(512)])
+        frames = np.stack([padded[i * 128 : i * 128 + 512] * window for i in range(125)])
+        magnitude = np.abs(np.fft.rfft(frames, axis=-1))  # [125, 257]
+        reference = np.log(magnitude @ numpy_mel_matrix(64) + MEL.log_offset).T
+        np.testing.assert_allclose(spectrogram, reference, atol=2e-3)
+
+
+def test_mel_tone_peaks_in_the_band_around_its_frequency():
+    weights = numpy_mel_matrix(64)
+    for hz in (250.0, 1000.0, 4000.0):
+        spectrogram = spectrogram_segments.waveform_to_segments(tone(hz, 1.0), MEL).numpy()[0]
+        band = np.argmax(weights[int(round(hz / 31.25))])  # the band weighting its bin most
+        peaks = np.argmax(spectrogram[:, 5:120], axis=0)
+        assert np.all(np.abs(peaks - band) <= 1)
+
+
+def test_mel_takes_more_bands_than_fft_bins_only_when_asked():
+    from mrpn_tf.config import overrides
+
+    config = config_lib.Config()
+    config.audio.freq_bins = 300
+    with pytest.raises(overrides.ConfigError, match="freq_bins=300"):
+        overrides.validate(config)
+    config.audio.frequency_scale = "mel"
+    overrides.validate(config)
+    config.audio.frequency_scale = "bark"
+    with pytest.raises(overrides.ConfigError, match="frequency_scale"):
+        overrides.validate(config)
