@@ -178,13 +178,15 @@ def speech_in_silence(spec: windowing.WindowSpec, num_samples: int) -> dict[str,
     }
 
 
-@pytest.mark.parametrize("trim_db", [0.0, 30.0])
-def test_audio_only_model_with_and_without_silence_trimming(trim_db):
-    """AM, with `audio.trim_db` as pipelines/ravdess_am_cpu.yaml may set it: the number of
-    segments depends on the data, inside a file of static shapes."""
+@pytest.mark.parametrize("trim_db, mel_bands", [(0.0, 0), (30.0, 0), (30.0, 64)])
+def test_audio_only_model_with_and_without_silence_trimming(trim_db, mel_bands):
+    """AM, with `audio.trim_db` (and mel bands) as pipelines/ravdess_am_cpu.yaml may set them:
+    the number of segments depends on the data, inside a file of static shapes."""
     config = config_lib.tiny()
     config.model.network = "AM"
     config.audio.trim_db = trim_db
+    if mel_bands:
+        config.audio.frequency_scale, config.audio.freq_bins = "mel", mel_bands
     spec = windowing.window_spec(config)
     model = build_model(config, 8)
     heads = [features.A]
