@@ -15,6 +15,11 @@ that weight paths stay unique in a model holding one extractor per modality. A `
 file written from one build loads into any other build of the same frame shape and width
 (Keras matches the layers by their order, not their names), which is how pretrained extractors
 (paper 4.2: FER-2013 faces, VoxCeleb speakers) are brought in.
+
+The BatchNorms are `fused_batch_norm.BatchNormalization`: Keras's layer computed by one
+FusedBatchNormV3 kernel (a tiny-AM training step takes ~0.67x the time on a 2-core CPU:
+benchmarks/batch_norm.py), with the same weights under the same paths, so that files written
+with Keras's BatchNormalization load.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import os
 from typing import Sequence
 
 import keras
+
+from mrpn_tf.model import fused_batch_norm
 
 # ResNet-18: two basic blocks in each of four stages (He et al. 2016, Table 1).
 BLOCKS_PER_STAGE = (2, 2, 2, 2)
@@ -100,7 +107,9 @@ def _conv_bn(x, filters: int, kernel: int, stride: int, name: str, relu: bool):
         filters, kernel, strides=stride, padding="same", use_bias=False,
         kernel_initializer="he_normal", name=f"{name}_conv",
     )(x)
-    x = keras.layers.BatchNormalization(
+    # Keras's BatchNormalization computed by one FusedBatchNormV3 kernel (fused_batch_norm):
+    # same weights, same checkpoint paths, fewer kernels per training step.
+    x = fused_batch_norm.BatchNormalization(
         momentum=BN_MOMENTUM, epsilon=1e-5, name=f"{name}_bn"
     )(x)
     if relu:

@@ -3,7 +3,7 @@
 Each check runs the fused layer next to Keras's own layer holding the same weights: outputs in
 both modes, moving statistics after training steps (Keras averages the biased batch variance,
 the kernel returns the Bessel-corrected one), gradients, `fit`, `trainable = False`, `.keras`
-files, precise_bn.
+and `.weights.h5` files (checkpoints written with Keras's layer load), precise_bn.
 """
 
 import keras
@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from mrpn_tf.model import fused_batch_norm
+from mrpn_tf.model import resnet18
 from mrpn_tf.training import precise_bn
 
 MOMENTUM = 0.9
@@ -186,6 +187,48 @@ def test_keras_file_round_trip(tmp_path):
     for a, b in zip(model.weights, loaded.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     np.testing.assert_array_equal(loaded(x, training=False).numpy(), model(x, training=False).numpy())
+
+
+@pytest.mark.parametrize("direction", ["keras to fused", "fused to keras"])
+def test_extractor_checkpoints_load_across_the_two_layers(tmp_path, monkeypatch, direction):
+    """A `.weights.h5` of the ResNet-18 built with Keras's BatchNormalization (every checkpoint
+    written before this layer) loads into the fused build, and the other way round: Keras files
+    weights under the class name, which both call BatchNormalization."""
+
+    def build(fused):
+        with monkeypatch.context() as patch:
+            if not fused:
+                patch.setattr(fused_batch_norm, "BatchNormalization", keras.layers.BatchNormalization)
+            return resnet18.resnet18((32, 32, 3), 0.125)
+
+    source = build(fused=direction == "fused to keras")
+    target = build(fused=direction == "keras to fused")
+    kinds = {type(layer) for layer in target.layers + source.layers
+             if isinstance(layer, keras.layers.BatchNormalization)}
+    assert kinds == {fused_batch_norm.BatchNormalization, keras.layers.BatchNormalization}
+    rng = np.random.default_rng(5)
+    for weight in source.weights:
+        weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype(np.float32))
+    path = str(tmp_path / "extractor.weights.h5")
+    source.save_weights(path)
+    resnet18.load_extractor_weights(target, path)
+    for a, b in zip(source.weights, target.weights):
+        assert a.path == b.path
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    x = _inputs((2, 32, 32, 3))
+    np.testing.assert_allclose(target(x, training=False).numpy(), source(x, training=False).numpy(),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_resnet_uses_the_fused_layer():
+    model = resnet18.resnet18((32, 32, 3), 0.125)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 20 and all(type(n) is fused_batch_norm.BatchNormalization for n in norms)
+    x = _inputs((2, 32, 32, 3))
+    graph = tf.function(lambda t: model(t, training=True)).get_concrete_function(
+        tf.TensorSpec(x.shape, tf.float32)).graph
+    ops = [op.type for op in graph.get_operations()]
+    assert ops.count("FusedBatchNormV3") == 20
 
 
 def test_precise_bn_recomputes_the_fused_statistics():
