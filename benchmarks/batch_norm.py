@@ -1,6 +1,7 @@
 """Fused vs Keras BatchNormalization: ms per training step of the tiny AM, in one process.
 
-    python benchmarks/batch_norm.py [--run-file pipelines/ravdess_am_cpu.yaml] [--rounds 10]
+    python benchmarks/batch_norm.py [--run-file pipelines/ravdess_am_cpu.yaml] [--rounds 10] \
+        [section.key=value ...]
 
 Builds the run file's network twice, once with the ResNet-18's BatchNorms as
 `fused_batch_norm.BatchNormalization` (the code's) and once as `keras.layers.BatchNormalization`
@@ -76,14 +77,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant per round")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("overrides", nargs="*", help="section.key=value, applied to the run file")
     args = parser.parse_args()
-    config = overrides.load_config(args.run_file)
+    config = overrides.load_config(args.run_file, args.overrides)
     task.apply_switches(config.train)
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"load average {os.getloadavg()[0]:.1f} before")
     print(f"CPU: {runtime.describe_cpu()}")
-    print(f"{args.run_file}: network {config.model.network}, "
-          f"batch {config.train.batch_size}")
+    print(f"{args.run_file} {' '.join(args.overrides)}: network {config.model.network}, "
+          f"batch {config.train.batch_size}, segments {config.audio.freq_bins} x "
+          f"{config.audio.frames_per_segment}")
     models = {"keras": build(config, fused=False), "fused": build(config, fused=True)}
     models["keras"].set_weights(models["fused"].get_weights())
     inputs, targets = step_inputs(models["fused"], config)
