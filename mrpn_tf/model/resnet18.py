@@ -18,8 +18,8 @@ file written from one build loads into any other build of the same frame shape a
 
 The BatchNorms are `fused_batch_norm.BatchNormalization`: Keras's layer computed by one
 FusedBatchNormV3 kernel (a tiny-AM training step takes 0.67x the time on a 2-core CPU with
-256-bin segments, 0.87x with 64: benchmarks/batch_norm.py), with the same weights under the same paths, so that files written
-with Keras's BatchNormalization load.
+256-bin segments, 0.87x with 64: benchmarks/batch_norm.py), with the same weights under the
+same paths, so that files written with Keras's BatchNormalization load.
 """
 
 from __future__ import annotations

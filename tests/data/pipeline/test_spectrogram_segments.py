@@ -17,18 +17,23 @@ def tone(hz: float, seconds: float) -> np.ndarray:
     return (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
-def numpy_log_spectrogram(segment: np.ndarray, bins: int = 256) -> np.ndarray:
-    """Independent reference: periodic Hann, 512-point rfft every 64 samples, end zero-padded.
+def numpy_log_spectrogram(
+    segment: np.ndarray, bins: int = 256, hop: int = 64, bands: np.ndarray | None = None
+) -> np.ndarray:
+    """Independent reference: periodic Hann, 512-point rfft every `hop` samples, end zero-padded.
 
-    Returns [bins, 250]; the default 256 drops the Nyquist bin, 257 keeps it.
+    Returns [bins, ceil(len / hop)]; the default 256 drops the Nyquist bin, 257 keeps it. With
+    `bands` ([257, M] weights) the magnitudes are summed into M bands first: [M, frames].
     """
-    n_fft, hop = 512, 64
-    frames = -(-len(segment) // hop)  # ceil: 250
+    n_fft = 512
+    frames = -(-len(segment) // hop)  # ceil: 250 at hop 64
     padded = np.zeros((frames - 1) * hop + n_fft, np.float64)
     padded[: len(segment)] = segment
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)
     stack = np.stack([padded[i * hop : i * hop + n_fft] * window for i in range(frames)])
-    magnitude = np.abs(np.fft.rfft(stack, axis=-1))  # [250, 257]
+    magnitude = np.abs(np.fft.rfft(stack, axis=-1))  # [frames, 257]
+    if bands is not None:
+        return np.log(magnitude @ bands + AUDIO.log_offset).T
     return np.log(magnitude + AUDIO.log_offset)[:, :bins].T
 
 
@@ -178,12 +183,9 @@ def test_mel_segments_sum_the_stft_magnitudes_into_bands():
     standardized = (wave - wave.mean()) / wave.std()
     segments = spectrogram_segments.split_segments(tf.constant(standardized), MEL).numpy()
     assert spectrograms.shape == (3, 64, 125) and segments.shape == (3, 16000)
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(512) / 512)
+    bands = numpy_mel_matrix(64)
     for spectrogram, segment in zip(spectrograms, segments):
-        padded = np.concatenate([segment, np.zeros(512)])
-        frames = np.stack([padded[i * 128 : i * 128 + 512] * window for i in range(125)])
-        magnitude = np.abs(np.fft.rfft(frames, axis=-1))  # [125, 257]
-        reference = np.log(magnitude @ numpy_mel_matrix(64) + MEL.log_offset).T
+        reference = numpy_log_spectrogram(segment, hop=128, bands=bands)
         np.testing.assert_allclose(spectrogram, reference, atol=2e-3)
 
 
