@@ -119,6 +119,10 @@ class AudioConfig:
     # spectrogram_masking.py). 0 = off, the paper's training.
     freq_mask_bins: int = 0
     time_mask_frames: int = 0
+    # Training only: the frequency axis of each clip's segments scaled by one random factor in
+    # [1 - freq_warp, 1 + freq_warp] (vocal tract length perturbation; data/pipeline/
+    # frequency_warp.py). 0 = off, the paper's training.
+    freq_warp: float = 0.0
 
 
 @dataclasses.dataclass

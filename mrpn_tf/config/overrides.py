@@ -222,6 +222,8 @@ def validate(config: config_lib.Config) -> None:
     for key, (value, allowed) in choices.items():
         if value not in allowed:
             raise ConfigError(f"{key}={value!r}; expected one of {', '.join(allowed)}")
+    if not 0.0 <= a.freq_warp < 1.0:
+        raise ConfigError(f"audio.freq_warp={a.freq_warp} must be in [0, 1)")
     if config.data.min_slice_s <= 0:
         raise ConfigError(f"data.min_slice_s={config.data.min_slice_s} must be > 0")
     if not 0.0 <= config.data.pairing_prob <= 1.0:

@@ -6,6 +6,9 @@
 
 Table 1 compares each of AM, VM and JM (= N0) with and without time augmentation, so those
 networks run twice per fold (T and NT); N1 and N2 run with the config's `data.time_augment`.
+The T runs may have settings of their own (`crossval --t-config FILE`, e.g. a longer budget
+and no spectrogram masks, since slicing is already their augmentation): those runs then start
+from that config, the NT runs from the base.
 A run with a summary.json is finished and kept; one without resumes from its backup; so
 rerunning the same command after a crash continues where it stopped.
 """
@@ -133,13 +136,21 @@ def check_folds_have_clips(base: config_lib.Config, fold_ids: Sequence[int]) -> 
             f"data; {hint}")
 
 
-def run_config(base: config_lib.Config, spec: RunSpec, out_dir: str) -> config_lib.Config:
-    """The config of one run: the base with its network, fold, augmentation and folder."""
-    return runs_lib.run_config(base, spec, out_dir)
+def run_config(
+    base: config_lib.Config, spec: RunSpec, out_dir: str, t_base: config_lib.Config | None = None
+) -> config_lib.Config:
+    """The config of one run: its base (`t_base` for a T run when given, else `base`) with its
+    network, fold, augmentation and folder."""
+    start = t_base if (spec.time_augment and t_base is not None) else base
+    return runs_lib.run_config(start, spec, out_dir)
 
 
 def run_all(
-    base: config_lib.Config, runs: Sequence[RunSpec], out_dir: str, strategy: tf.distribute.Strategy
+    base: config_lib.Config,
+    runs: Sequence[RunSpec],
+    out_dir: str,
+    strategy: tf.distribute.Strategy,
+    t_base: config_lib.Config | None = None,
 ) -> dict[tuple[str, bool, int], dict[str, Any]]:
     """Makes every run that has no summary yet, in order; returns all their summaries.
 
@@ -148,6 +159,7 @@ def run_all(
       runs: from `plan_runs`.
       out_dir: the cross-validation folder.
       strategy: the strategy all runs share.
+      t_base: the config the T runs start from instead (`crossval --t-config`); None: `base`.
 
     Returns:
       RunSpec.key -> summary.
@@ -157,7 +169,8 @@ def run_all(
         keras.backend.clear_session()  # each run builds a new model; free the last one
         return summary
 
-    summaries = runs_lib.run_all(runs, out_dir, lambda spec: run_config(base, spec, out_dir), train)
+    summaries = runs_lib.run_all(
+        runs, out_dir, lambda spec: run_config(base, spec, out_dir, t_base), train)
     return {spec.key: summary for spec, summary in summaries.items()}
 
 

@@ -8,12 +8,14 @@ import pytest
 
 from mrpn_tf import crossval
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.config import run_files
 from mrpn_tf.studies import crossval_runs
 from mrpn_tf.studies import crossval_tables
 from mrpn_tf.training import preflight
 from tests.training import conftest
 
 _TINY_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
+_AM_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "ravdess_am_cpu.yaml")
 
 
 def _summary(v, a, va):
@@ -24,6 +26,23 @@ def test_plan_runs_doubles_the_table1_networks():
     runs = crossval_runs.plan_runs(["N2", "AM", "N0"], [1, 2], time_augment=True)
     assert [r.name for r in runs if r.fold == 1] == ["N2-T", "AM-NT", "AM-T", "N0-NT", "N0-T"]
     assert len(runs) == 10
+
+
+def test_t_runs_start_from_the_t_config_and_nt_runs_from_the_base(tmp_path):
+    t_file = tmp_path / "t.yaml"
+    t_file.write_text("train:\n  epochs: 7\naudio:\n  freq_mask_bins: 0\n")
+    base = run_files.load_run_config([_AM_RUN_FILE])
+    t_base = run_files.load_run_config([_AM_RUN_FILE, str(t_file)])
+    nt, t = crossval_runs.plan_runs(["AM"], [3], time_augment=False)
+    nt_config = crossval_runs.run_config(base, nt, str(tmp_path), t_base)
+    t_config = crossval_runs.run_config(base, t, str(tmp_path), t_base)
+    assert (nt_config.train.epochs, nt_config.audio.freq_mask_bins) == (base.train.epochs, 12)
+    assert (t_config.train.epochs, t_config.audio.freq_mask_bins) == (7, 0)
+    assert (nt_config.data.time_augment, t_config.data.time_augment) == (False, True)
+    assert t_config.data.fold == nt_config.data.fold == 3
+    assert t_config.train.run_dir == os.path.join(str(tmp_path), "fold3", "AM-T")
+    # Without a T config both start from the base.
+    assert crossval_runs.run_config(base, t, str(tmp_path)).train.epochs == base.train.epochs
 
 
 def test_parse_folds_and_networks():

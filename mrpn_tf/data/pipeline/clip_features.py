@@ -13,6 +13,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record
 from mrpn_tf.data import features
+from mrpn_tf.data.pipeline import frequency_warp
 from mrpn_tf.data.pipeline import silence_trim
 from mrpn_tf.data.pipeline import spectrogram_masking
 from mrpn_tf.data.pipeline import spectrogram_segments
@@ -83,8 +84,9 @@ def clip_example(
       clip: `clip_record.parse` output.
       seed: int [2] stateless seed of this clip (unused when not training).
       config: the run config.
-      training: slice in time (when `data.time_augment`), augment spatially and mask the
-        spectrograms (when `audio.freq_mask_bins` / `time_mask_frames` > 0).
+      training: slice in time (when `data.time_augment`), augment spatially, warp the
+        spectrograms' frequency axis (when `audio.freq_warp` > 0) and mask them (when
+        `audio.freq_mask_bins` / `time_mask_frames` > 0).
 
     Returns:
       (`clip_features` dict, `head_targets`, `head_sample_weights(1)`).
@@ -103,7 +105,10 @@ def clip_example(
     if training:
         frames = video_augmentation.random_augment_clip(frames, video_seed, config.video)
     example = clip_features(frames, clip[clip_record.AUDIO_PCM16], config)
-    if training:  # a seed of its own, so the slice and video draws stay what they were
+    if training:  # seeds of their own, so the slice and video draws stay what they were
+        warp_seed = tf.random.experimental.stateless_fold_in(seed, 2)
+        example[features.AUDIO] = frequency_warp.random_warp(
+            example[features.AUDIO], warp_seed, config.audio)
         mask_seed = tf.random.experimental.stateless_fold_in(seed, 1)
         example[features.AUDIO] = spectrogram_masking.random_mask(
             example[features.AUDIO], mask_seed, config.audio)
