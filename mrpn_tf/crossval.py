@@ -2,12 +2,13 @@
 
     python -m mrpn_tf.crossval --config pipelines/ravdess_mrpn.yaml --folds all \
         --networks N0,N1,N2,AM,VM [--out runs/crossval-ravdess] [--t-config FILE] \
-        [section.key=value ...]
+        [--nt-config FILE] [section.key=value ...]
 
 Writes Table 1 (AM / VM / JM, NT and T, per actor pair) and Table 2 / 3 (N0 / N1 / N2 per
 fold) as Markdown and CSV with mean ± std. Rerun the same command to resume after a stop.
-`--t-config FILE` is an override file for the runs with time augmentation only (applied after
-the --config files, before the key=value overrides), so AM(T) can have a budget of its own.
+`--t-config FILE` is an override file for the runs with time augmentation only, `--nt-config
+FILE` one for the runs without (each applied after the --config files, before the key=value
+overrides), so AM(T) and AM(NT) can each have a recipe of their own.
 Folds whose validation actors have no clips in the data (a dataset folder with only some
 actors) are refused, naming the folds to ask for, before anything trains.
 """
@@ -29,6 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--networks", default="N0,N1,N2,AM,VM", help="comma list of N0,N1,N2,AM,VM")
     parser.add_argument("--out", help="cross-validation folder (default runs/crossval-<dataset>)")
     parser.add_argument("--t-config", help="override file for the time-augmented (T) runs only")
+    parser.add_argument("--nt-config", help="override file for the NT runs only")
     parser.add_argument("overrides", nargs="*", help="section.key=value overrides")
     return parser.parse_args(argv)
 
@@ -37,8 +39,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         config = run_files.load_run_config(args.config, args.overrides)
-        t_config = (run_files.load_run_config([*args.config, args.t_config], args.overrides)
-                    if args.t_config else None)
+        t_config, nt_config = (
+            run_files.load_run_config([*args.config, path], args.overrides) if path else None
+            for path in (args.t_config, args.nt_config))
     except overrides.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -60,7 +63,7 @@ def main(argv=None) -> int:
         if demo_run.needs_demo_data(config):
             demo_run.ensure_demo_data(config)
         crossval_runs.check_folds_have_clips(config, fold_ids)
-        results = crossval_runs.run_all(config, runs, out, distribution, t_config)
+        results = crossval_runs.run_all(config, runs, out, distribution, t_config, nt_config)
     except (preflight.PreflightError, demo_run.DemoDataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -6,9 +6,9 @@
 
 Table 1 compares each of AM, VM and JM (= N0) with and without time augmentation, so those
 networks run twice per fold (T and NT); N1 and N2 run with the config's `data.time_augment`.
-The T runs may have settings of their own (`crossval --t-config FILE`, e.g. a longer budget
-and no spectrogram masks, since slicing is already their augmentation): those runs then start
-from that config, the NT runs from the base.
+Either mode may have settings of its own (`crossval --t-config FILE` / `--nt-config FILE`,
+e.g. a longer budget and no spectrogram masks for T, whose slicing is already an
+augmentation): the runs of that mode then start from that config, the others from the base.
 A run with a summary.json is finished and kept; one without resumes from its backup; so
 rerunning the same command after a crash continues where it stopped.
 """
@@ -137,12 +137,16 @@ def check_folds_have_clips(base: config_lib.Config, fold_ids: Sequence[int]) -> 
 
 
 def run_config(
-    base: config_lib.Config, spec: RunSpec, out_dir: str, t_base: config_lib.Config | None = None
+    base: config_lib.Config,
+    spec: RunSpec,
+    out_dir: str,
+    t_base: config_lib.Config | None = None,
+    nt_base: config_lib.Config | None = None,
 ) -> config_lib.Config:
-    """The config of one run: its base (`t_base` for a T run when given, else `base`) with its
-    network, fold, augmentation and folder."""
-    start = t_base if (spec.time_augment and t_base is not None) else base
-    return runs_lib.run_config(start, spec, out_dir)
+    """The config of one run: its base (`t_base` for a T run, `nt_base` for an NT run, each
+    when given; else `base`) with its network, fold, augmentation and folder."""
+    start = t_base if spec.time_augment else nt_base
+    return runs_lib.run_config(base if start is None else start, spec, out_dir)
 
 
 def run_all(
@@ -151,6 +155,7 @@ def run_all(
     out_dir: str,
     strategy: tf.distribute.Strategy,
     t_base: config_lib.Config | None = None,
+    nt_base: config_lib.Config | None = None,
 ) -> dict[tuple[str, bool, int], dict[str, Any]]:
     """Makes every run that has no summary yet, in order; returns all their summaries.
 
@@ -159,7 +164,8 @@ def run_all(
       runs: from `plan_runs`.
       out_dir: the cross-validation folder.
       strategy: the strategy all runs share.
-      t_base: the config the T runs start from instead (`crossval --t-config`); None: `base`.
+      t_base, nt_base: the configs the T / NT runs start from instead (`crossval --t-config`,
+        `--nt-config`); None: `base`.
 
     Returns:
       RunSpec.key -> summary.
@@ -170,7 +176,7 @@ def run_all(
         return summary
 
     summaries = runs_lib.run_all(
-        runs, out_dir, lambda spec: run_config(base, spec, out_dir, t_base), train)
+        runs, out_dir, lambda spec: run_config(base, spec, out_dir, t_base, nt_base), train)
     return {spec.key: summary for spec, summary in summaries.items()}
 
 

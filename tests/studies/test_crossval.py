@@ -28,7 +28,7 @@ def test_plan_runs_doubles_the_table1_networks():
     assert len(runs) == 10
 
 
-def test_t_runs_start_from_the_t_config_and_nt_runs_from_the_base(tmp_path):
+def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
     t_file = tmp_path / "t.yaml"
     t_file.write_text("train:\n  epochs: 7\naudio:\n  freq_mask_bins: 0\n")
     base = run_files.load_run_config([_AM_RUN_FILE])
@@ -41,8 +41,14 @@ def test_t_runs_start_from_the_t_config_and_nt_runs_from_the_base(tmp_path):
     assert (nt_config.data.time_augment, t_config.data.time_augment) == (False, True)
     assert t_config.data.fold == nt_config.data.fold == 3
     assert t_config.train.run_dir == os.path.join(str(tmp_path), "fold3", "AM-T")
-    # Without a T config both start from the base.
+    # Without a T config both start from the base; an NT config reaches the NT runs only.
     assert crossval_runs.run_config(base, t, str(tmp_path)).train.epochs == base.train.epochs
+    nt_file = tmp_path / "nt.yaml"
+    nt_file.write_text("train:\n  epochs: 5\n")
+    nt_base = run_files.load_run_config([_AM_RUN_FILE, str(nt_file)])
+    assert crossval_runs.run_config(base, nt, str(tmp_path), nt_base=nt_base).train.epochs == 5
+    assert (crossval_runs.run_config(base, t, str(tmp_path), nt_base=nt_base).train.epochs
+            == base.train.epochs)
 
 
 def test_parse_folds_and_networks():
@@ -85,13 +91,28 @@ def test_folds_without_validation_clips_are_refused_before_training(tmp_path):
         crossval_runs.check_folds_have_clips(config, [1, 2, 3, 4])
 
 
+@pytest.fixture(scope="module")
+def prepared_dir(tmp_path_factory) -> str:
+    """The tiny prepared demo folder of tests/training (its conftest is not this folder's)."""
+    return conftest.write_demo_prepared(
+        tmp_path_factory.mktemp("prepared"), conftest.TRAIN_CLIPS + conftest.VAL_CLIPS,
+        config_lib.tiny())
+
+
 @pytest.mark.slow
 def test_crossval_two_folds_writes_both_tables_and_resumes(prepared_dir, tmp_path, capsys):
     out = str(tmp_path / "cv")
     overrides_ = [f"data.prepared_dir={prepared_dir}", "data.dataset=demo", "train.epochs=1",
+                  f"video.crop_size={config_lib.tiny().video.crop_size}",
                   "train.batch_size=2"]
+    nt_file = tmp_path / "nt.yaml"
+    nt_file.write_text("model:\n  dropout: 0.45\n")
     assert crossval.main(["--config", _TINY_RUN_FILE, "--folds", "1,2", "--networks", "N0",
-                          "--out", out, *overrides_]) == 0
+                          "--out", out, "--nt-config", str(nt_file), *overrides_]) == 0
+    for k in (1, 2):  # the NT file reached the NT runs only
+        for run, dropout in (("N0-NT", 0.45), ("N0-T", config_lib.tiny().model.dropout)):
+            resolved = run_files.load_run_config([os.path.join(out, f"fold{k}", run, "config.yaml")])
+            assert resolved.model.dropout == dropout
     for name in ("table1_modalities", "table2_networks"):
         for extension in ("md", "csv"):
             assert os.path.getsize(os.path.join(out, f"{name}.{extension}")) > 0
