@@ -16,6 +16,7 @@ from tests.training import conftest
 
 _TINY_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
 _AM_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "ravdess_am_cpu.yaml")
+_AM_NT_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "ravdess_am_cpu_nt.yaml")
 
 
 def _summary(v, a, va):
@@ -30,14 +31,16 @@ def test_plan_runs_doubles_the_table1_networks():
 
 def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
     t_file = tmp_path / "t.yaml"
-    t_file.write_text("train:\n  epochs: 7\naudio:\n  freq_mask_bins: 0\n")
+    t_file.write_text("train:\n  epochs: 7\naudio:\n  freq_mask_bins: 3\n")
     base = run_files.load_run_config([_AM_RUN_FILE])
     t_base = run_files.load_run_config([_AM_RUN_FILE, str(t_file)])
     nt, t = crossval_runs.plan_runs(["AM"], [3], time_augment=False)
     nt_config = crossval_runs.run_config(base, nt, str(tmp_path), t_base)
     t_config = crossval_runs.run_config(base, t, str(tmp_path), t_base)
-    assert (nt_config.train.epochs, nt_config.audio.freq_mask_bins) == (base.train.epochs, 12)
-    assert (t_config.train.epochs, t_config.audio.freq_mask_bins) == (7, 0)
+    assert base.train.epochs != 7 and base.audio.freq_mask_bins != 3
+    assert (nt_config.train.epochs, nt_config.audio.freq_mask_bins) == (
+        base.train.epochs, base.audio.freq_mask_bins)
+    assert (t_config.train.epochs, t_config.audio.freq_mask_bins) == (7, 3)
     assert (nt_config.data.time_augment, t_config.data.time_augment) == (False, True)
     assert t_config.data.fold == nt_config.data.fold == 3
     assert t_config.train.run_dir == os.path.join(str(tmp_path), "fold3", "AM-T")
@@ -49,6 +52,22 @@ def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
     assert crossval_runs.run_config(base, nt, str(tmp_path), nt_base=nt_base).train.epochs == 5
     assert (crossval_runs.run_config(base, t, str(tmp_path), nt_base=nt_base).train.epochs
             == base.train.epochs)
+
+
+def test_the_am_cpu_files_give_t_its_own_budget_and_nt_its_masks():
+    """pipelines/ravdess_am_cpu.yaml is AM(T); with ravdess_am_cpu_nt.yaml, AM(NT)."""
+    t = run_files.load_run_config([_AM_RUN_FILE])
+    nt = run_files.load_run_config([_AM_RUN_FILE, _AM_NT_FILE])
+    assert (t.data.time_augment, nt.data.time_augment) == (True, False)
+    assert t.audio.freq_mask_bins == t.audio.time_mask_frames == 0
+    assert nt.audio.freq_mask_bins > 0 and nt.audio.time_mask_frames > 0
+    assert t.train.epochs > nt.train.epochs
+    # Everything else is shared.
+    changed = {"data.time_augment", "audio.freq_mask_bins", "audio.time_mask_frames", "train.epochs"}
+    for section in ("data", "audio", "model", "train", "export"):
+        for key, value in vars(getattr(t, section)).items():
+            if f"{section}.{key}" not in changed:
+                assert getattr(getattr(nt, section), key) == value, f"{section}.{key}"
 
 
 def test_parse_folds_and_networks():
