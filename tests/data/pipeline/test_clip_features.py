@@ -8,6 +8,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import clip_features
+from mrpn_tf.data.pipeline import frequency_warp
 from tests.data.pipeline import map_equivalence
 from tests.data.pipeline import synthetic_records
 
@@ -69,3 +70,23 @@ def test_same_eagerly_and_in_dataset_map():
             tf.constant([9, 8], tf.int64),
             atol=1e-5,
         )
+
+
+def test_frequency_warp_reaches_training_examples_only():
+    plain = copy.deepcopy(CONFIG)
+    plain.data.time_augment = False
+    warped = copy.deepcopy(plain)
+    warped.audio.freq_warp = 0.2
+    clip, seed = parsed(), tf.constant([4, 2], tf.int64)
+    train_plain, _, _ = clip_features.clip_example(clip, seed, plain, training=True)
+    train_warped, _, _ = clip_features.clip_example(clip, seed, warped, training=True)
+    evaluation, _, _ = clip_features.clip_example(clip, seed, warped, training=False)
+    expected = frequency_warp.random_warp(
+        train_plain[features.AUDIO], tf.random.experimental.stateless_fold_in(seed, 2), warped.audio)
+    np.testing.assert_allclose(train_warped[features.AUDIO].numpy(), expected.numpy(), atol=1e-5)
+    assert not np.allclose(train_warped[features.AUDIO].numpy(), train_plain[features.AUDIO].numpy())
+    # The video draws stay what they were, and evaluation never warps.
+    np.testing.assert_array_equal(train_warped[features.VIDEO].numpy(), train_plain[features.VIDEO].numpy())
+    evaluation_plain, _, _ = clip_features.clip_example(clip, seed, plain, training=False)
+    np.testing.assert_array_equal(evaluation[features.AUDIO].numpy(),
+                                  evaluation_plain[features.AUDIO].numpy())
