@@ -4,9 +4,9 @@
         --out prepared/ravdess-speech-cpu --config pipelines/ravdess_am_cpu.yaml
     python -m mrpn_tf.crossval --config pipelines/ravdess_am_cpu.yaml \
         --nt-config pipelines/ravdess_am_cpu_nt.yaml --folds 1,2,3,4,5,6,7,8,9,10 \
-        --networks AM --out runs/crossval-ravdess-am-t36
+        --networks AM --out runs/crossval-ravdess-am-v2
     python -m mrpn_tf.studies.ravdess_reference          # -> results/ravdess_audio/reference_logreg.csv
-    python -m mrpn_tf.studies.ravdess_audio --crossval runs/crossval-ravdess-am-t36 \
+    python -m mrpn_tf.studies.ravdess_audio --crossval runs/crossval-ravdess-am-v2 \
         [--out results/ravdess_audio] [--reference results/ravdess_audio/reference_logreg.csv]
 
 Reads the Table 1 that crossval wrote (`<crossval>/table1_modalities.csv`: AM(NT) and AM(T)
