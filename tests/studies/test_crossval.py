@@ -111,12 +111,8 @@ def test_folds_without_validation_clips_are_refused_before_training(tmp_path):
         crossval_runs.check_folds_have_clips(config, [1, 2, 3, 4])
 
 
-@pytest.fixture(scope="module")
-def prepared_dir(tmp_path_factory) -> str:
-    """The tiny prepared demo folder of tests/training (its conftest is not this folder's)."""
-    return conftest.write_demo_prepared(
-        tmp_path_factory.mktemp("prepared"), conftest.TRAIN_CLIPS + conftest.VAL_CLIPS,
-        config_lib.tiny())
+# tests/training's session fixture: its conftest is not this folder's, so name it here.
+prepared_dir = conftest.prepared_dir
 
 
 @pytest.mark.slow

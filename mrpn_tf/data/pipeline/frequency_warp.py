@@ -13,9 +13,9 @@ and applied to every segment of the clip (one speaker, one vocal tract). Row i o
 segment is the input read at row i / alpha, linearly interpolated between rows and held at the
 top row beyond it; row 0 (0 Hz) stays where it is. On mel bands this scales the mel axis:
 nearly VTLP's uniform scaling of frequency below ~1 kHz, a stronger one above (a factor of 1.1
-moves 500 Hz by 13 % and 4 kHz by 25 %). Drawn with
-stateless random ops from the clip's seed: the same eagerly and inside `Dataset.map`. 0 (the
-default) leaves the segments as they are. Evaluation and serving never warp.
+moves 500 Hz by 13 % and 4 kHz by 25 %). Drawn with stateless random ops from the clip's seed:
+the same eagerly and inside `Dataset.map`. 0 (the default) leaves the segments as they are.
+Evaluation and serving never warp.
 """
 
 from __future__ import annotations
