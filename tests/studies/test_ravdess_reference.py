@@ -92,3 +92,46 @@ def test_reference_row_on_a_synthetic_tree(tmp_path, capsys):
     # A fold whose validation actors are absent is refused, not scored on nothing.
     assert ref.main(["--root", root, "--out", out, "--folds", "4"]) == 1
     assert "A7,8" in capsys.readouterr().err
+
+
+def test_standardized_per_actor_uses_each_actors_own_clips():
+    rng = np.random.default_rng(1)
+    actors = np.repeat([1, 2, 3], 10)
+    features = rng.normal(size=(30, 4)) * [1, 2, 3, 0] + np.repeat([[0], [5], [-7]], 10, axis=0)
+    features[:, 3] = actors  # constant within an actor
+    out = ref.standardized_per_actor(features, actors)
+    for actor in (1, 2, 3):
+        rows = out[actors == actor]
+        np.testing.assert_allclose(rows.mean(axis=0), 0, atol=1e-12)
+        np.testing.assert_allclose(rows[:, :3].std(axis=0), 1)
+        np.testing.assert_array_equal(rows[:, 3], 0)  # only centred
+    changed = features.copy()
+    changed[actors == 2] *= 10
+    np.testing.assert_array_equal(ref.standardized_per_actor(changed, actors)[actors == 1],
+                                  out[actors == 1])
+
+
+def test_speaker_normalization_removes_a_per_actor_offset_the_raw_features_keep():
+    # Emotion moves the features by +-1 around each actor's own level; the actors' levels are
+    # 4 apart. Only features taken relative to the actor's level carry the emotion across actors.
+    rng = np.random.default_rng(2)
+    actors = np.repeat(np.arange(1, 21), 40)
+    labels = np.tile(np.arange(8), 100)
+    level = rng.normal(scale=4.0, size=(21, 6))[actors]
+    signal = np.eye(8)[labels][:, :6] * 2.0 - 1.0
+    features = level + signal + 0.3 * rng.normal(size=level.shape)
+    fold = ref.folds_with_clips(actors, [1])[0]
+    raw = ref.run_fold(features, labels, actors, fold)["accuracy"]
+    normalized = ref.run_fold(ref.standardized_per_actor(features, actors), labels, actors, fold)
+    assert normalized["accuracy"] > raw + 0.2, (raw, normalized["accuracy"])
+
+
+def test_speaker_norm_row_has_files_and_label_of_its_own(tmp_path):
+    root, out = str(tmp_path / "speech"), str(tmp_path / "results")
+    _tree(root, actors=range(1, 5))
+    assert ref.main(["--root", root, "--out", out, "--folds", "1,2", "--speaker-norm"]) == 0
+    assert not os.path.exists(os.path.join(out, ref.CSV_NAME))  # the main row is untouched
+    rows = ref.read_reference_csv(os.path.join(out, ref.SPEAKER_NORM_NAME + ".csv"))
+    assert list(rows) == ["A1,2", "A3,4"]
+    with open(os.path.join(out, ref.SPEAKER_NORM_NAME + ".md")) as f:
+        assert f.read().splitlines()[4].startswith(f"| {ref.SPEAKER_NORM_LABEL} | ")
