@@ -43,10 +43,11 @@ from mrpn_tf.data.media import decode
 
 DEFAULT_ROOT = os.path.join("..", "shared", "data", "ravdess-speech")
 DEFAULT_OUT = os.path.join("results", "ravdess_audio")
-CSV_NAME = "reference_logreg.csv"
-MD_NAME = "reference_logreg.md"
+NAME = "reference_logreg"  # the row's .csv and .md
+CSV_NAME = NAME + ".csv"
+MD_NAME = NAME + ".md"
 ROW_LABEL = "reference: logistic regression on log-mel statistics"
-SPEAKER_NORM_NAME = "reference_logreg_speaker_norm"  # .csv and .md of --speaker-norm
+SPEAKER_NORM_NAME = NAME + "_speaker_norm"  # .csv and .md of --speaker-norm
 SPEAKER_NORM_LABEL = ("reference, features standardized per actor over the actor's own clips "
                       "(speaker normalization)")
 SAMPLE_RATE = 16000
@@ -175,13 +176,14 @@ def folds_with_clips(actors: np.ndarray, wanted: Optional[Sequence[int]] = None)
 
 def write_results(rows: Sequence[dict], out: str, source: str,
                   speaker_norm: bool = False) -> tuple[str, str]:
-    """`<out>/reference_logreg.csv` and `.md` (`--speaker-norm`: `SPEAKER_NORM_NAME`.*); returns both paths."""
+    """`<out>/reference_logreg.csv` and `.md` (`SPEAKER_NORM_NAME`.* for `--speaker-norm`).
+
+    Returns:
+      (csv path, md path).
+    """
     os.makedirs(out, exist_ok=True)
-    if speaker_norm:
-        csv_path = os.path.join(out, SPEAKER_NORM_NAME + ".csv")
-        md_path = os.path.join(out, SPEAKER_NORM_NAME + ".md")
-    else:
-        csv_path, md_path = os.path.join(out, CSV_NAME), os.path.join(out, MD_NAME)
+    stem = os.path.join(out, SPEAKER_NORM_NAME if speaker_norm else NAME)
+    csv_path, md_path = stem + ".csv", stem + ".md"
     label = SPEAKER_NORM_LABEL if speaker_norm else ROW_LABEL
     fields = ["fold", "name", "train_clips", "val_clips", "C", "accuracy"]
     with open(csv_path, "w", newline="") as f:

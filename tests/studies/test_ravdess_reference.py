@@ -68,9 +68,16 @@ def test_mel_filterbank_tiles_0_to_8_khz():
     assert np.argmax(bank[:, 0]) < np.argmax(bank[:, 20]) < np.argmax(bank[:, 39])
 
 
-def test_reference_row_on_a_synthetic_tree(tmp_path, capsys):
-    root, out = str(tmp_path / "speech"), str(tmp_path / "results")
+@pytest.fixture(scope="module")
+def speech_root(tmp_path_factory) -> str:
+    """A synthetic tree of actors 1-6, written once (`dataset_features` caches it by root)."""
+    root = str(tmp_path_factory.mktemp("speech") / "speech")
     _tree(root)
+    return root
+
+
+def test_reference_row_on_a_synthetic_tree(speech_root, tmp_path, capsys):
+    root, out = speech_root, str(tmp_path / "results")
     assert ref.main(["--root", root, "--out", out]) == 0
     # Actors 1-6: folds 1-3 (A1,2 A3,4 A5,6) have their validation actors, the others not.
     with open(os.path.join(out, ref.CSV_NAME), newline="") as f:
@@ -126,9 +133,8 @@ def test_speaker_normalization_removes_a_per_actor_offset_the_raw_features_keep(
     assert normalized["accuracy"] > raw + 0.2, (raw, normalized["accuracy"])
 
 
-def test_speaker_norm_row_has_files_and_label_of_its_own(tmp_path):
-    root, out = str(tmp_path / "speech"), str(tmp_path / "results")
-    _tree(root, actors=range(1, 5))
+def test_speaker_norm_row_has_files_and_label_of_its_own(speech_root, tmp_path):
+    root, out = speech_root, str(tmp_path / "results")
     assert ref.main(["--root", root, "--out", out, "--folds", "1,2", "--speaker-norm"]) == 0
     assert not os.path.exists(os.path.join(out, ref.CSV_NAME))  # the main row is untouched
     rows = ref.read_reference_csv(os.path.join(out, ref.SPEAKER_NORM_NAME + ".csv"))
