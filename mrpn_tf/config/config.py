@@ -45,6 +45,9 @@ class DataConfig:
     time_augment: bool = True
     # Paper 1.4 point 2: video of one clip with audio of another clip of the same label.
     pairing_prob: float = 0.0
+    # Mixup of training batches (data/pipeline/mixup.py): each clip mixed with another clip
+    # of its batch by lam ~ Beta(alpha, alpha), targets too. Not in the paper; 0 is off.
+    mixup_alpha: float = 0.0
     shuffle_buffer: int = 512
     # Training batches clips of similar duration when non-empty (boundaries in seconds):
     # less of each padded batch is padding. Off by default, so batches stay i.i.d. draws.

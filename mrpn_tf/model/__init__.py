@@ -8,11 +8,17 @@
 
 from mrpn_tf.model.branch import Branch, audio_branch, video_branch
 from mrpn_tf.model.deep_features import feature_model
-from mrpn_tf.model.losses import compile_losses, head_loss_weights, losses_for_outputs
+from mrpn_tf.model.losses import (
+    accuracy_metric,
+    compile_losses,
+    head_loss_weights,
+    losses_for_outputs,
+)
 from mrpn_tf.model.networks import build_model, build_network, output_keys
 from mrpn_tf.model.testing_mode import branch_heads, inference_model, side_head_models
 
 __all__ = [
+    "accuracy_metric",
     "Branch",
     "audio_branch",
     "branch_heads",

@@ -68,13 +68,14 @@ def build_compiled_model(config: config_lib.Config, num_classes: int) -> keras.M
       The compiled model; outputs keyed by head.
     """
     model = model_lib.build_model(config, num_classes)
-    loss, loss_weights = model_lib.compile_losses(config.model)
+    soft_targets = config.data.mixup_alpha > 0
+    loss, loss_weights = model_lib.compile_losses(config.model, soft_targets)
     model.compile(
         optimizer=build_optimizer(config.train),
         loss=loss,
         loss_weights=loss_weights,
         weighted_metrics={
-            head: [keras.metrics.SparseCategoricalAccuracy(name=ACCURACY)] for head in model.output
+            head: [model_lib.accuracy_metric(ACCURACY, soft_targets)] for head in model.output
         },
         jit_compile=False,  # XLA, when asked for, is auto-clustering (the GPU switches below)
     )

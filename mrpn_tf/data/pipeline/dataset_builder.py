@@ -6,6 +6,7 @@ Assembly only; every step lives in the module named after it:
   -> cache (when it fits) -> shuffle (train) -> per-clip seed -> cross-clip pairing (train)
   -> clip_example: slice + augment (train) / whole clip (eval), spectrogram segments
   -> batch with padding and masks (drop remainder in train; full padded batches in eval)
+  -> mixup (train, `data.mixup_alpha` > 0: targets become class distributions)
   -> prefetch
 
 Elements are (features, targets, weights): features keyed `features.VIDEO`, `VIDEO_MASK`,
@@ -22,10 +23,12 @@ import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record
+from mrpn_tf.data import datasets
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import batching
 from mrpn_tf.data.pipeline import clip_features
 from mrpn_tf.data.pipeline import clip_validation
+from mrpn_tf.data.pipeline import mixup
 from mrpn_tf.data.pipeline import pairing
 from mrpn_tf.data.pipeline import tfrecord_source
 from mrpn_tf.data.pipeline import video_source
@@ -169,4 +172,20 @@ def build_dataset(
         num_parallel_calls=config.data.num_parallel_calls,
         deterministic=not is_training,
     )
-    return _batches(examples, batch_size, config, is_training).prefetch(tf.data.AUTOTUNE)
+    batches = _batches(examples, batch_size, config, is_training)
+    if is_training and config.data.mixup_alpha > 0:
+        batches = _mixed(batches, config, seed)
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def _mixed(batches: tf.data.Dataset, config: config_lib.Config, seed: int) -> tf.data.Dataset:
+    """Mixup of every training batch, from a stateless seed per batch (`mixup.mix_batch`)."""
+    num_classes = len(datasets.label_names(config.data.dataset))
+    alpha = config.data.mixup_alpha
+    # Its own stream of seeds, apart from the per-clip seeds above.
+    seeds = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True).batch(2)
+    return tf.data.Dataset.zip((batches, seeds)).map(
+        lambda batch, batch_seed: mixup.mix_batch(*batch, alpha, num_classes, batch_seed),
+        num_parallel_calls=config.data.num_parallel_calls,
+        deterministic=False,
+    )
