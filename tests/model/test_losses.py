@@ -1,5 +1,6 @@
 """Eq. 5 losses: keys per network, weights from the config."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -33,3 +34,30 @@ def test_each_head_loss_is_cross_entropy_on_probabilities():
     probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
     value = float(loss["vat"](np.array([0, 2]), probabilities))
     np.testing.assert_allclose(value, -np.mean(np.log([0.7, 0.8])), rtol=1e-5)
+
+
+def test_mixup_loss_takes_labels_and_class_distributions():
+    loss, _ = losses.losses_for_outputs(["a"], soft_targets=True)
+    sparse, _ = losses.losses_for_outputs(["a"])
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    labels = np.array([0, 2])
+    expected = float(sparse["a"](labels, probabilities))
+    np.testing.assert_allclose(float(loss["a"](labels, probabilities)), expected, rtol=1e-6)
+    onehot = np.eye(3, dtype=np.float32)[labels]
+    np.testing.assert_allclose(float(loss["a"](onehot, probabilities)), expected, rtol=1e-6)
+    # A 0.3 / 0.7 mix of classes 0 and 1 in the first row: the mix of the two cross-entropies.
+    mixed = np.array([[0.3, 0.7, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    want = np.mean([-(0.3 * np.log(0.7) + 0.7 * np.log(0.2)), -np.log(0.8)])
+    np.testing.assert_allclose(float(loss["a"](mixed, probabilities)), want, rtol=1e-5)
+
+
+def test_mixup_accuracy_scores_labels_and_the_largest_class_of_a_distribution():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.5, 0.4, 0.1]], np.float32)
+    metric = losses.accuracy_metric("accuracy", soft_targets=True)
+    metric.update_state(np.array([0, 1, 1]), probabilities)
+    assert float(metric.result()) == pytest.approx(1 / 3)
+    metric.reset_state()
+    distributions = np.array([[0.6, 0.4, 0.0], [0.0, 0.45, 0.55], [0.2, 0.8, 0.0]], np.float32)
+    metric.update_state(distributions, probabilities)
+    assert float(metric.result()) == pytest.approx(2 / 3)
+    assert isinstance(losses.accuracy_metric("accuracy"), keras.metrics.SparseCategoricalAccuracy)
