@@ -161,6 +161,9 @@ class TrainConfig:
     optimizer: str = "adamw"  # "AdaMW optimizer is adopted"
     learning_rate: float = 5e-5  # "initial learning rate at 5e-5"
     weight_decay: float = 1e-4  # paper silent; a mild AdamW decay
+    # Label smoothing of the training losses (targets (1 - e) one-hot + e / classes); the
+    # paper's cross-entropy is 0. Validation losses are smoothed alike (Keras compiles one loss).
+    label_smoothing: float = 0.0
     # "plateau": the paper's schedule, halved after lr_patience epochs without a lower
     # validation loss. "cosine": a fixed schedule, learning_rate * (1 + cos(pi * e / epochs)) / 2
     # at epoch e (0-based), for short budgets that stop before a plateau is seen and for runs

@@ -228,6 +228,8 @@ def validate(config: config_lib.Config) -> None:
         raise ConfigError(f"data.min_slice_s={config.data.min_slice_s} must be > 0")
     if not 0.0 <= config.data.pairing_prob <= 1.0:
         raise ConfigError(f"data.pairing_prob={config.data.pairing_prob} must be in [0, 1]")
+    if not 0.0 <= config.train.label_smoothing < 1.0:
+        raise ConfigError(f"train.label_smoothing={config.train.label_smoothing} must be in [0, 1)")
     if config.data.mixup_alpha < 0:
         raise ConfigError(f"data.mixup_alpha={config.data.mixup_alpha} must be >= 0 (0 is off)")
 

@@ -29,12 +29,27 @@ def _is_distribution(y_true, y_pred) -> bool:
 
 @keras.saving.register_keras_serializable(package="mrpn_tf")
 class ClassCrossentropy(keras.losses.Loss):
-    """Cross-entropy against integer labels or against class distributions (mixup)."""
+    """Cross-entropy against integer labels or class distributions (mixup), optionally smoothed.
+
+    Args:
+      label_smoothing: e; the target t becomes (1 - e) t + e / classes.
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, name: str = "class_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
 
     def call(self, y_true, y_pred):
-        if _is_distribution(y_true, y_pred):
-            return keras.losses.categorical_crossentropy(y_true, y_pred)
-        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+        if not _is_distribution(y_true, y_pred):
+            if not self.label_smoothing:
+                return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+            labels = ops.cast(ops.reshape(y_true, ops.shape(y_pred)[:-1]), "int32")
+            y_true = ops.one_hot(labels, ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(
+            y_true, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def class_accuracy(y_true, y_pred):
@@ -75,6 +90,7 @@ def losses_for_outputs(
     keys: Iterable[str],
     weights: Mapping[str, float] | None = None,
     soft_targets: bool = False,
+    label_smoothing: float = 0.0,
 ) -> tuple[dict[str, keras.losses.Loss], dict[str, float]]:
     """Loss and loss-weight dicts for `model.compile`, for any set of output keys.
 
@@ -82,20 +98,24 @@ def losses_for_outputs(
       keys: the model's output keys (e.g. those of a 3-modality network).
       weights: per-key weight; keys not in it get 1.0.
       soft_targets: training targets may be class distributions (mixup).
+      label_smoothing: e of `ClassCrossentropy`; 0 is the paper's cross-entropy.
 
     Returns:
       (loss, loss_weights), both keyed like the outputs.
     """
     weights = weights or {}
     keys = list(keys)
-    kind = ClassCrossentropy if soft_targets else keras.losses.SparseCategoricalCrossentropy
-    loss = {key: kind(name=f"loss_{key}") for key in keys}
+    if soft_targets or label_smoothing:
+        loss = {key: ClassCrossentropy(label_smoothing, name=f"loss_{key}") for key in keys}
+    else:
+        loss = {key: keras.losses.SparseCategoricalCrossentropy(name=f"loss_{key}") for key in keys}
     return loss, {key: float(weights.get(key, 1.0)) for key in keys}
 
 
 def compile_losses(
     model_config: config_lib.ModelConfig,
     soft_targets: bool = False,
+    label_smoothing: float = 0.0,
 ) -> tuple[dict[str, keras.losses.Loss], dict[str, float]]:
     """`loss` and `loss_weights` for `model.compile` of the network the config names.
 
@@ -103,9 +123,10 @@ def compile_losses(
       model_config: `network` picks the heads (N0: va only; N1, N2: v, a, va; AM: a;
         VM: v); `loss_weight_*` give the weights.
       soft_targets: training targets may be class distributions (mixup).
+      label_smoothing: e of `ClassCrossentropy` (`train.label_smoothing`).
 
     Returns:
       (loss, loss_weights), dicts keyed by the model's output keys.
     """
     keys = networks.output_keys(model_config.network)
-    return losses_for_outputs(keys, head_loss_weights(model_config), soft_targets)
+    return losses_for_outputs(keys, head_loss_weights(model_config), soft_targets, label_smoothing)

@@ -69,7 +69,8 @@ def build_compiled_model(config: config_lib.Config, num_classes: int) -> keras.M
     """
     model = model_lib.build_model(config, num_classes)
     soft_targets = config.data.mixup_alpha > 0
-    loss, loss_weights = model_lib.compile_losses(config.model, soft_targets)
+    loss, loss_weights = model_lib.compile_losses(
+        config.model, soft_targets, config.train.label_smoothing)
     model.compile(
         optimizer=build_optimizer(config.train),
         loss=loss,
