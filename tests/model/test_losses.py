@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.config import overrides
 from mrpn_tf.model import losses
 
 
@@ -61,3 +62,26 @@ def test_mixup_accuracy_scores_labels_and_the_largest_class_of_a_distribution():
     metric.update_state(distributions, probabilities)
     assert float(metric.result()) == pytest.approx(2 / 3)
     assert isinstance(losses.accuracy_metric("accuracy"), keras.metrics.SparseCategoricalAccuracy)
+
+
+def test_label_smoothing_smooths_labels_and_distributions_and_is_saved():
+    loss, _ = losses.losses_for_outputs(["a"], label_smoothing=0.1)
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    labels = np.array([0, 2])
+    smoothed = np.eye(3)[labels] * 0.9 + 0.1 / 3
+    want = np.mean(-(smoothed * np.log(probabilities)).sum(axis=1))
+    np.testing.assert_allclose(float(loss["a"](labels, probabilities)), want, rtol=1e-5)
+    np.testing.assert_allclose(float(loss["a"](labels[:, None], probabilities)), want, rtol=1e-5)
+    np.testing.assert_allclose(
+        float(loss["a"](np.eye(3, dtype=np.float32)[labels], probabilities)), want, rtol=1e-5)
+    again = losses.ClassCrossentropy.from_config(loss["a"].get_config())
+    assert again.label_smoothing == 0.1 and again.name == "loss_a"
+    plain, _ = losses.losses_for_outputs(["a"])
+    assert isinstance(plain["a"], keras.losses.SparseCategoricalCrossentropy)
+
+
+def test_label_smoothing_outside_0_1_is_refused():
+    config = config_lib.tiny()
+    config.train.label_smoothing = 1.0
+    with pytest.raises(overrides.ConfigError, match="train.label_smoothing=1.0"):
+        overrides.validate(config)
