@@ -18,8 +18,8 @@ from mrpn_tf.model.networks import build_model, build_network, output_keys
 from mrpn_tf.model.testing_mode import branch_heads, inference_model, side_head_models
 
 __all__ = [
-    "accuracy_metric",
     "Branch",
+    "accuracy_metric",
     "audio_branch",
     "branch_heads",
     "build_model",

@@ -7,7 +7,8 @@ Targets are integer class labels, one per head key, so each L_h is a sparse cate
 cross-entropy on the head's softmax probabilities. With mixup (`data.mixup_alpha`,
 `data/pipeline/mixup.py`) training targets are class distributions instead, and
 `ClassCrossentropy` / `ClassAccuracy` take both: distributions in training, integer labels
-in validation.
+in validation. `ClassCrossentropy` also smooths the targets (`train.label_smoothing`). With
+both off, the losses and accuracy are Keras's sparse ones.
 """
 
 from __future__ import annotations
