@@ -136,7 +136,11 @@ class ModelConfig:
     network: str = "N2"
     extractor: str = "resnet18"  # paper 4.2: "CNN extractor architecture is fixed to Resnet-18"
     width_multiplier: float = 1.0  # ResNet-18 channel widths 64-128-256-512 times this
-    # "lstm" (paper 4.3), "bilstm" or "transformer" (paper 4.6, average of encoder outputs).
+    # The video ResNet-18's own width, 0 = width_multiplier: a face extractor pretrained at one
+    # width (the shipped FER-2013 model: 0.5) loads into a network whose audio side is another.
+    video_width_multiplier: float = 0.0
+    # "lstm" (paper 4.3), "bilstm" or "transformer" (paper 4.6, average of encoder outputs), or
+    # "average" (the mean of the frame features, the face model's: it reads 1 frame or many alike).
     aggregator: str = "lstm"
     aggregator_units: int = 256
     transformer_heads: int = 4

@@ -210,12 +210,12 @@ def validate(config: config_lib.Config) -> None:
             f"multiple of the STFT hop audio.frame_step={a.frame_step}"
         )
     choices = {
-        "data.dataset": (config.data.dataset, ("ravdess", "cremad", "demo")),
+        "data.dataset": (config.data.dataset, ("ravdess", "cremad", "demo", "fer2013")),
         "data.source": (config.data.source, ("tfrecord", "videos")),
         "data.modality": (config.data.modality, ("av", "audio", "video")),
         "audio.frequency_scale": (a.frequency_scale, ("linear", "mel")),
         "model.network": (config.model.network, ("N0", "N1", "N2", "AM", "VM")),
-        "model.aggregator": (config.model.aggregator, ("lstm", "bilstm", "transformer")),
+        "model.aggregator": (config.model.aggregator, ("lstm", "bilstm", "transformer", "average")),
         "model.extractor": (config.model.extractor, ("resnet18",)),
         "train.lr_schedule": (config.train.lr_schedule, ("plateau", "cosine")),
     }

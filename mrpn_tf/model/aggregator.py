@@ -8,6 +8,10 @@ f_m:
   - bilstm: the same, in both directions (the backward pass starts at the last real step);
     f_m concatenates both final states, so its size is 2 x units.
   - transformer: padded keys are masked out of attention and the average runs over real steps.
+  - average: the mean of the real steps' features, with no weights (the temporal averaging of
+    deep features the paper cites, section 1); f_m has the extractor's size and `units` is
+    unused. It means the same on one frame and on many, so a model that learned from still
+    faces (FER-2013, one-frame clips) reads a video as the average of its frames.
 
 `unroll=True` unrolls the LSTMs into a static graph (needs a static T). A Keras LSTM over a
 dynamic length lowers to a while loop with TensorList ops, which TFLite runs only through
@@ -27,19 +31,23 @@ from mrpn_tf.model import transformer_encoder
 LSTM = "lstm"
 BILSTM = "bilstm"
 TRANSFORMER = "transformer"
-KINDS = (LSTM, BILSTM, TRANSFORMER)
+AVERAGE = "average"
+KINDS = (LSTM, BILSTM, TRANSFORMER, AVERAGE)
 
 
-def output_dim(kind: str, units: int) -> int:
+def output_dim(kind: str, units: int, feature_dim: int | None = None) -> int:
     """Size of f_m for an aggregator of this kind and width.
 
     Args:
       kind: one of KINDS.
       units: LSTM units per direction, or the Transformer width.
+      feature_dim: size of the per-step features (what "average" returns).
 
     Returns:
-      2 x units for bilstm, else units.
+      2 x units for bilstm, the feature size for average, else units.
     """
+    if kind == AVERAGE:
+        return feature_dim
     return 2 * units if kind == BILSTM else units
 
 
@@ -48,7 +56,7 @@ class SequenceAggregator(keras.layers.Layer):
     """A_m: [B, T, D] per-step features and a [B, T] mask -> f_m [B, output_dim].
 
     Args:
-      kind: "lstm", "bilstm" or "transformer".
+      kind: "lstm", "bilstm", "transformer" or "average".
       units: LSTM units (per direction) or Transformer width.
       num_heads: Transformer attention heads (ignored by the LSTMs).
       num_layers: Transformer blocks (ignored by the LSTMs).
@@ -86,6 +94,8 @@ class SequenceAggregator(keras.layers.Layer):
         # Layers.
         if kind == LSTM:
             self.sequence = keras.layers.LSTM(units, unroll=unroll, name="lstm")
+        elif kind == AVERAGE:
+            self.sequence = masked_average_pooling.MaskedAveragePooling(name="average")
         elif kind == BILSTM:
             self.sequence = keras.layers.Bidirectional(
                 keras.layers.LSTM(units, unroll=unroll), name="bilstm"
@@ -98,7 +108,7 @@ class SequenceAggregator(keras.layers.Layer):
 
     def build(self, input_shape):
         x_shape, mask_shape = input_shape
-        if self.kind == TRANSFORMER:
+        if self.kind in (TRANSFORMER, AVERAGE):
             self.sequence.build((x_shape, mask_shape))
         else:
             self.sequence.build(x_shape)
@@ -109,11 +119,13 @@ class SequenceAggregator(keras.layers.Layer):
         if self.kind == TRANSFORMER:
             encoded = self.sequence([x, mask], training=training)
             return self.pooling([encoded, mask])
+        if self.kind == AVERAGE:
+            return self.sequence([x, mask])
         return self.sequence(x, mask=ops.greater(mask, 0.5), training=training)
 
     def compute_output_shape(self, input_shape):
         x_shape, _ = input_shape
-        return (x_shape[0], output_dim(self.kind, self.units))
+        return (x_shape[0], output_dim(self.kind, self.units, x_shape[-1]))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

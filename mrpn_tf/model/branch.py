@@ -23,6 +23,7 @@ class Branch:
       frame_shape: one frame (H, W, C) or one spectrogram segment (F, N).
       steps: static T, or None for a dynamic length (training, serving).
       extractor_weights: `.weights.h5` file for the ResNet-18, or "" (random init).
+      width_multiplier: the ResNet-18's width, or None for `ModelConfig.width_multiplier`.
     """
 
     input_key: str
@@ -30,13 +31,15 @@ class Branch:
     frame_shape: tuple[int, ...]
     steps: int | None = None
     extractor_weights: str = ""
+    width_multiplier: float | None = None
 
 
 def video_branch(config: config_lib.Config, steps: int | None = None) -> Branch:
     """The face-crop branch: [B, T, crop, crop, 3] frames.
 
     Args:
-      config: run config (video.crop_size, model.video_extractor_weights).
+      config: run config (video.crop_size, model.video_extractor_weights,
+        model.video_width_multiplier).
       steps: static T, or None.
 
     Returns:
@@ -46,6 +49,7 @@ def video_branch(config: config_lib.Config, steps: int | None = None) -> Branch:
     return Branch(
         features.VIDEO, features.VIDEO_MASK, (size, size, 3), steps,
         config.model.video_extractor_weights,
+        config.model.video_width_multiplier or config.model.width_multiplier,
     )
 
 
@@ -63,5 +67,5 @@ def audio_branch(config: config_lib.Config, steps: int | None = None) -> Branch:
     return Branch(
         features.AUDIO, features.AUDIO_MASK,
         (config.audio.freq_bins, config.audio.frames_per_segment), steps,
-        config.model.audio_extractor_weights,
+        config.model.audio_extractor_weights, config.model.width_multiplier,
     )

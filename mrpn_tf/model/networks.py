@@ -85,7 +85,8 @@ def _branch_features(
     frames = keras.Input((branch.steps,) + tuple(branch.frame_shape), name=branch.input_key)
     mask = keras.Input((branch.steps,), name=branch.mask_key)
     cnn = resnet18.resnet18(
-        branch.frame_shape, model_config.width_multiplier, name=layer_names.resnet(head)
+        branch.frame_shape, branch.width_multiplier or model_config.width_multiplier,
+        name=layer_names.resnet(head),
     )
     if branch.extractor_weights:
         resnet18.load_extractor_weights(cnn, branch.extractor_weights)

@@ -1,4 +1,4 @@
-"""A_m: LSTM, BiLSTM and Transformer (avg) ignore padding; unrolling changes nothing."""
+"""A_m: LSTM, BiLSTM, Transformer (avg) and the average ignore padding; unrolling changes nothing."""
 
 import keras
 import numpy as np
@@ -17,7 +17,7 @@ def test_padding_never_changes_f(kind):
     x, mask = padded_batch((6,), lengths, steps=5, seed=0)
     x_more, mask_more = padded_batch((6,), lengths, steps=9, seed=0, pad_value=3.0)
     f = layer([x, mask], training=False).numpy()
-    assert f.shape == (3, aggregator.output_dim(kind, 8))
+    assert f.shape == (3, aggregator.output_dim(kind, 8, feature_dim=6))
     np.testing.assert_allclose(layer([x_more, mask_more], training=False), f, atol=1e-5)
     for i, n in enumerate(lengths):  # each clip alone, without any padding
         np.testing.assert_allclose(layer([x[i:i + 1, :n], mask[i:i + 1, :n]]), f[i:i + 1],
@@ -49,6 +49,17 @@ def test_config_mirrors_the_constructor(kind):
     layer = aggregator.SequenceAggregator(kind, units=8, num_heads=2, num_layers=3, dropout=0.2)
     clone = aggregator.SequenceAggregator.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
+
+
+def test_average_reads_a_still_and_its_video_alike():
+    """The face model learns from one-frame clips: a clip of the same face reads as the face."""
+    layer = aggregator.SequenceAggregator(aggregator.AVERAGE)
+    face = np.random.default_rng(3).normal(size=(1, 1, 6)).astype(np.float32)
+    one = layer([face, np.ones((1, 1), np.float32)]).numpy()
+    np.testing.assert_allclose(one, face[:, 0], rtol=1e-6)
+    video = np.repeat(face, 12, axis=1)
+    np.testing.assert_allclose(layer([video, np.ones((1, 12), np.float32)]), one, rtol=1e-6)
+    assert layer.get_weights() == []
 
 
 def test_unknown_kind_is_refused():

@@ -199,6 +199,22 @@ def test_extractor_weights_are_loaded_from_the_config(tiny_config, tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_video_extractor_of_its_own_width_takes_a_wider_face_model(tiny_config, tmp_path):
+    """The shipped face extractor is 0.5 wide; the tiny audio side stays 0.125 wide."""
+    pretrained = resnet18.resnet18((32, 32, 3), 0.25)  # any crop size: the weights are conv / BN
+    path = str(tmp_path / "faces.weights.h5")
+    pretrained.save_weights(path)
+    tiny_config.model.video_width_multiplier = 0.25
+    tiny_config.model.video_extractor_weights = path
+    model = networks.build_model(tiny_config, num_classes=8)
+    video_cnn = model.get_layer(layer_names.extractor("v")).layer
+    audio_cnn = model.get_layer(layer_names.extractor("a")).layer
+    assert video_cnn.output.shape[-1] == resnet18.feature_dim(0.25)
+    assert audio_cnn.output.shape[-1] == resnet18.feature_dim(tiny_config.model.width_multiplier)
+    for a, b in zip(pretrained.weights, video_cnn.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_three_modality_mrpn_trains_one_step(tiny_config, clip_batch):
     config = tiny_config
     # Small frames keep the eager step quick; the wiring is that of any three modalities.
