@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from mrpn_tf.data.datasets import cremad, ravdess
+from mrpn_tf.data.datasets import cremad, fer2013, ravdess
 from mrpn_tf.data.datasets.manifest import (
     AUDIO,
     AV,
@@ -22,11 +22,15 @@ from mrpn_tf.data.datasets.manifest import (
 )
 
 DATASETS = (RAVDESS, CREMAD, DEMO)
-_LABEL_NAMES = {RAVDESS: ravdess.EMOTIONS, CREMAD: cremad.EMOTIONS, DEMO: ravdess.EMOTIONS}
+# FER-2013 holds still faces, not clips: `scan_dataset` does not list it (data/datasets/
+# fer2013.py reads it), but models trained on it carry its class names.
+FER2013 = "fer2013"
+_LABEL_NAMES = {RAVDESS: ravdess.EMOTIONS, CREMAD: cremad.EMOTIONS, DEMO: ravdess.EMOTIONS,
+                FER2013: fer2013.EMOTIONS}
 
 
-def _check_dataset(name: str) -> None:
-    if name not in DATASETS:
+def _check_dataset(name: str, known=DATASETS) -> None:
+    if name not in known:
         raise ValueError(f"unknown dataset {name!r}; expected one of {DATASETS}")
 
 
@@ -34,13 +38,13 @@ def label_names(dataset: str) -> tuple[str, ...]:
     """Class names in label order (`label_names(d)[clip.label] == clip.emotion`).
 
     Args:
-      dataset: "ravdess", "cremad" or "demo".
+      dataset: "ravdess", "cremad", "demo" or "fer2013".
 
     Returns:
-      8 RAVDESS names (neutral ... surprised; "demo" shares them) or 6 CREMA-D names
-      (angry, disgust, fearful, happy, neutral, sad).
+      8 RAVDESS names (neutral ... surprised; "demo" shares them), 6 CREMA-D names
+      (angry, disgust, fearful, happy, neutral, sad) or FER-2013's 7 (angry ... neutral).
     """
-    _check_dataset(dataset)
+    _check_dataset(dataset, tuple(_LABEL_NAMES))
     return _LABEL_NAMES[dataset]
 
 
@@ -73,6 +77,7 @@ __all__ = [
     "CREMAD",
     "DATASETS",
     "DEMO",
+    "FER2013",
     "MODALITIES",
     "RAVDESS",
     "VIDEO",
