@@ -1,5 +1,7 @@
 """`python -m mrpn_tf.predict FILE [FILE ...] --model PATH [--json]`: emotion of each file.
 
+FILE may also be a folder: its files are taken in name order (not its subfolders).
+
 PATH is an exported SavedModel folder (`savedmodels/<name>/<version>`) or one of its .tflite
 files. FILE is a video (.mp4, .flv, .avi, ...) or, for a model that hears, an audio file
 (.wav, .mp3, .flac, ... at any sample rate). Each file is decoded, the face cropped and the
@@ -12,17 +14,23 @@ model cannot do without) gets a message naming it (with `--json`, also a line wi
 and `error`), the others are still scored, and the exit status is 1. A video without an audio
 track is scored by the video side head of an N1 / N2 model, an audio file, a video without a
 video track or without a detectable face by its audio side head; the output says so (`note`).
+A still image (.jpg, .png, .gif, ...) is a one-frame clip without audio: its face is cropped
+as a video frame's, and it is scored by a VM, or by the video side head of an N1 / N2; an N0
+or an AM refuses it, and an image without a face is an error line. Consecutive images are
+scored in batches (one model call per 64), the detector and model loaded once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Optional, Sequence
 
 from mrpn_tf.data import clip_preparation
 from mrpn_tf.data.media import model_store
+from mrpn_tf.data.media import still_image
 from mrpn_tf.export import predictor as predictor_lib
 
 
@@ -30,7 +38,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Command-line arguments (module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m mrpn_tf.predict", description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="+", metavar="FILE",
-                        help="video (.mp4, .flv, .avi, ...) or audio (.wav, .mp3, .flac, ...) files")
+                        help="video (.mp4, .flv, ...), audio (.wav, .mp3, ...) or image (.jpg, .png, "
+                             "...) files, or folders of them")
     parser.add_argument("--model", required=True, help="SavedModel folder or .tflite file")
     parser.add_argument("--json", action="store_true", help="one JSON object per file")
     parser.add_argument("--face-model", default="", help="BlazeFace .tflite (default: as prepare finds it)")
@@ -51,6 +60,39 @@ def format_text(result: predictor_lib.ClipPrediction) -> str:
     return "\n".join(lines)
 
 
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """The files named, each folder replaced by its files in name order."""
+    expanded = []
+    for path in paths:
+        if os.path.isdir(path):
+            expanded += sorted(os.path.join(path, name) for name in os.listdir(path)
+                               if os.path.isfile(os.path.join(path, name)))
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def file_groups(paths: Sequence[str]) -> list[list[str]]:
+    """Runs of up to `STILL_BATCH` consecutive still images (scored together), and every other
+    file alone."""
+    groups: list[list[str]] = []
+    for path in paths:
+        if (still_image.is_image(path) and groups and still_image.is_image(groups[-1][0])
+                and len(groups[-1]) < predictor_lib.STILL_BATCH):
+            groups[-1].append(path)
+        else:
+            groups.append([path])
+    return groups
+
+
+def _predict_one(predictor: predictor_lib.Predictor, path: str):
+    """The clip's ClipPrediction, or the error that stopped it."""
+    try:
+        return predictor.predict_file(path)
+    except (clip_preparation.ClipError, predictor_lib.PredictError) as e:
+        return e
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Scores every file; returns 0 when all were scored, 1 when one failed, 2 on a bad model."""
     args = parse_args(argv)
@@ -60,19 +102,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed = 0
-    for path in args.files:
+    for group in file_groups(expand_paths(args.files)):
         try:
-            result = predictor.predict_file(path)
-        except model_store.ModelUnavailableError as e:  # no face detector: no video can be scored
+            if still_image.is_image(group[0]):
+                results = predictor.predict_stills(group)
+            else:
+                results = [_predict_one(predictor, group[0])]
+        except model_store.ModelUnavailableError as e:  # no face detector: no face can be found
             print(f"error: {e}", file=sys.stderr)
             return 2
-        except (clip_preparation.ClipError, predictor_lib.PredictError) as e:
-            failed += 1
-            print(f"error: {e}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"path": path, "error": str(e)}), flush=True)
-            continue
-        print(json.dumps(result.as_json()) if args.json else format_text(result), flush=True)
+        for path, result in zip(group, results):
+            if isinstance(result, Exception):
+                failed += 1
+                print(f"error: {result}", file=sys.stderr)
+                if args.json:
+                    print(json.dumps({"path": path, "error": str(result)}), flush=True)
+                continue
+            print(json.dumps(result.as_json()) if args.json else format_text(result), flush=True)
     return 1 if failed else 0
 
 

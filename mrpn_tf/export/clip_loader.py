@@ -25,12 +25,16 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_preparation
 from mrpn_tf.data import clip_record
 from mrpn_tf.data import datasets
+from mrpn_tf.data.media import face_image
+from mrpn_tf.data.media import still_image
 from mrpn_tf.data.pipeline import video_frames
 
 # `clip_preparation.ClipError.reason` when the stream a modality needs is absent.
 NO_AUDIO_REASONS = ("no audio stream", "audio stream has no decodable samples")
 NO_VIDEO_REASONS = ("no video stream",)
 NO_FACE_REASON = "no face detected in any frame"
+STILL_REASON = "a still image (no audio)"
+NO_FACE_IN_IMAGE = "no face detected in the image"
 
 
 @dataclasses.dataclass
@@ -41,6 +45,7 @@ class LoadedClip:
     frames: Optional[np.ndarray]  # uint8 [T, crop, crop, 3] face crops at video.fps
     waveform: Optional[np.ndarray]  # float32 [N] in [-1, 1) at audio.sample_rate
     no_face: bool = False  # frames is None because no face was found in the video
+    still: bool = False  # a still image: one frame, no audio
 
     @property
     def missing(self) -> Optional[str]:
@@ -56,6 +61,8 @@ class LoadedClip:
         """Why a stream is missing ("no audio track", "no face detected in any frame"), or ""."""
         if self.missing is None:
             return ""
+        if self.still:
+            return STILL_REASON
         if self.missing == datasets.VIDEO and self.no_face:
             return NO_FACE_REASON
         return f"no {self.missing} track"
@@ -120,3 +127,29 @@ def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV)
     if got in (datasets.AV, datasets.AUDIO):
         waveform = parsed[clip_record.AUDIO_PCM16].numpy()
     return LoadedClip(path, frames, waveform, no_face=dropped == NO_FACE_REASON)
+
+
+def load_image(path: str, config: config_lib.Config) -> LoadedClip:
+    """A still image as a one-frame clip without audio: its face cropped as a frame's.
+
+    Args:
+      path: .jpg, .png, ... file (`still_image.EXTENSIONS`).
+      config: the exported run's config (`video.crop_size`, `face_margin`, `max_frame_side`,
+        the detector).
+
+    Returns:
+      LoadedClip with frames uint8 [1, crop, crop, 3], no waveform, `still` set.
+
+    Raises:
+      clip_preparation.ClipError: an unreadable image, or no face in it (names the file).
+    """
+    try:
+        image = still_image.read_image(path, config.video.max_frame_side)
+    except still_image.ImageError as e:
+        raise clip_preparation.ClipError(path, e.reason) from e
+    detector = clip_preparation.detector_for(config.video)
+    box = face_image.face_box(detector, image.rgb, config.video.face_margin)
+    if box is None:
+        raise clip_preparation.ClipError(path, NO_FACE_IN_IMAGE)
+    crop = face_image.crop(image.rgb, box, config.video.crop_size)
+    return LoadedClip(path, crop[None], None, still=True)

@@ -21,6 +21,11 @@ A clip without an audio track is scored by the video side head (N1 / N2), one wi
 - or in which no face is ever found: the model sees faces, so that is a missing video too -
 by the audio side head, and the result's `note` says which and why; an N0 model has no side
 heads and refuses such a clip.
+
+A still image (.jpg, .png, ...: `still_image.EXTENSIONS`) is a one-frame clip without audio
+(`clip_loader.load_image`): a VM scores it with its only head, an N1 / N2 with its video side
+head; an N0 or an AM refuses it. `predict_stills` scores many stills with one model call per
+`STILL_BATCH` of them, the detector loaded once.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from ai_edge_litert import interpreter as interpreter_lib
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
+from mrpn_tf.data import clip_preparation
 from mrpn_tf.data import features
+from mrpn_tf.data.media import still_image
 from mrpn_tf.export import clip_loader
 from mrpn_tf.export import metadata as metadata_lib
 from mrpn_tf.export import serving_preprocessing
@@ -45,6 +52,8 @@ from mrpn_tf.export import windowing
 # The side head that scores a clip missing a stream, by the stream it misses.
 FALLBACK_HEAD = {datasets.AUDIO: features.V, datasets.VIDEO: features.A}
 CENTRAL = "central branch"
+# Stills scored per model call by `predict_stills` (one window each).
+STILL_BATCH = 64
 
 
 class PredictError(ValueError):
@@ -239,14 +248,21 @@ class Predictor:
         note = f"{clip.missing_reason}: scored by the {head} side head ({self.metadata['network']})"
         return signature, f"{head} side head", note
 
-    def predict_clip(self, clip: clip_loader.LoadedClip) -> ClipPrediction:
-        """Scores decoded streams (`clip_loader.load_clip`)."""
-        signature, branch, note = self._signature(clip)
+    def _windows(self, clip: clip_loader.LoadedClip, signature: str):
+        """The raw windows of the streams the signature takes, and their times."""
         heads = signature_heads(self.metadata, signature)
         frames = clip.frames if features.V in heads else None
         waveform = clip.waveform if features.A in heads else None
-        batch, times = windowing.raw_windows(frames, waveform, self.spec)
-        window_p = self.backend.window_probabilities(signature, batch)
+        return windowing.raw_windows(frames, waveform, self.spec)
+
+    def predict_clip(self, clip: clip_loader.LoadedClip) -> ClipPrediction:
+        """Scores decoded streams (`clip_loader.load_clip` or `load_image`)."""
+        signature, branch, note = self._signature(clip)
+        batch, times = self._windows(clip, signature)
+        return self._prediction(clip, branch, note, times,
+                                self.backend.window_probabilities(signature, batch))
+
+    def _prediction(self, clip, branch, note, times, window_p) -> ClipPrediction:
         clip_p = windowing.clip_probabilities(window_p)
         windows = [
             WindowPrediction(start, end, self.labels[int(np.argmax(p))], _by_class(self.labels, p))
@@ -258,10 +274,51 @@ class Predictor:
         )
 
     def predict_file(self, path: str) -> ClipPrediction:
-        """Decodes, crops and scores one file.
+        """Decodes, crops and scores one file (a clip, or a still image).
 
         Raises:
           clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
           PredictError: the clip lacks a stream the model cannot do without.
         """
+        if still_image.is_image(path):
+            return self.predict_clip(self.load_still(path))
         return self.predict_clip(clip_loader.load_clip(path, self.config, self._modality()))
+
+    def load_still(self, path: str) -> clip_loader.LoadedClip:
+        """A still image's face as a one-frame clip, refused by a model that does not see.
+
+        Raises:
+          clip_preparation.ClipError: unreadable image or no face (names the file).
+          PredictError: the model has no video branch.
+        """
+        if features.V not in self.metadata["heads"]:
+            raise PredictError(path, f"{clip_loader.STILL_REASON}, and this "
+                                     f"{self.metadata['network']} model only hears; refused")
+        return clip_loader.load_image(path, self.config)
+
+    def predict_stills(self, paths: list[str]) -> list:
+        """Scores still images, `STILL_BATCH` per model call.
+
+        Returns:
+          Per path, in order: its ClipPrediction, or the ClipError / PredictError that
+          stopped it (the others are still scored).
+        """
+        results: list = []
+        loaded = []
+        for path in paths:
+            try:
+                clip = self.load_still(path)
+                signature, branch, note = self._signature(clip)
+            except (clip_preparation.ClipError, PredictError) as e:
+                results.append(e)
+                continue
+            results.append(None)
+            loaded.append((len(results) - 1, clip, signature, branch, note))
+        for start in range(0, len(loaded), STILL_BATCH):
+            chunk = loaded[start : start + STILL_BATCH]
+            cut = [self._windows(clip, signature) for _, clip, signature, _, _ in chunk]
+            batch = {key: np.concatenate([windows[key] for windows, _ in cut]) for key in cut[0][0]}
+            window_p = self.backend.window_probabilities(chunk[0][2], batch)  # one window each
+            for k, (index, clip, _, branch, note) in enumerate(chunk):
+                results[index] = self._prediction(clip, branch, note, cut[k][1], window_p[k : k + 1])
+        return results

@@ -7,6 +7,9 @@ validation actors), cut into the export's windows by `windowing.raw_windows` - t
 windows the raw-input files take - and turned into features by
 `serving_preprocessing.raw_to_features` - each window standardized on its own, exactly the
 features the feature files are given by predict.
+
+A face model trained on FER-2013 stills (`data.dataset: fer2013`) has no clips: its windows are
+Training faces as predict gives it a still, one frame, framed whole (FER faces are centred).
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import datasets
 from mrpn_tf.data import features
+from mrpn_tf.data.datasets import fer2013
+from mrpn_tf.data.media import face_image
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.export import signature_keys
 from mrpn_tf.export import tflite_export
@@ -44,6 +50,8 @@ def calibration_raw_windows(
     """
     if spec != windowing.window_spec(config):
         raise ValueError(f"calibration window {spec} is not the config's export window")
+    if config.data.dataset == datasets.FER2013:
+        return still_raw_windows(config, spec, limit)
     windows: list[dict[str, np.ndarray]] = []
     for clip in window_scoring.split_clips(config, dataset_builder.TRAIN):
         batch = window_scoring.clip_raw_windows(clip, [features.V, features.A], spec)
@@ -51,6 +59,23 @@ def calibration_raw_windows(
         windows += [{key: value[i] for key, value in batch.items()} for i in range(count)]
         if len(windows) >= limit:
             return windows[:limit]
+    return windows
+
+
+def still_raw_windows(
+    config: config_lib.Config, spec: windowing.WindowSpec, limit: int
+) -> list[dict[str, np.ndarray]]:
+    """Up to `limit` one-frame windows of FER-2013 Training faces (`data.root`), spread evenly
+    over the split, each face framed whole at `video.crop_size`."""
+    faces = fer2013.read_fer2013(config.data.root)[fer2013.TRAINING]
+    picks = np.linspace(0, len(faces) - 1, min(limit, len(faces))).astype(int)
+    box = face_image.whole_image_box(fer2013.SIDE, fer2013.SIDE)
+    windows = []
+    for i in picks:
+        rgb = np.repeat(faces.images[i][..., None], 3, axis=-1)
+        frames = face_image.crop(rgb, box, config.video.crop_size)[None]
+        batch, _ = windowing.raw_windows(frames, None, spec)
+        windows.append({key: value[0] for key, value in batch.items()})
     return windows
 
 
