@@ -1,7 +1,6 @@
-"""Extractor pretraining on a tiny generated FER-2013 CSV and a tiny speaker folder: the saved
-weights load into the MRPN branch they were made for."""
+"""Speaker pretraining on a tiny speaker folder: the saved weights load into the MRPN branch
+they were made for (the face task: test_pretrain_faces.py)."""
 
-import csv
 import os
 import pathlib
 import wave
@@ -13,22 +12,9 @@ from mrpn_tf import model as model_lib
 from mrpn_tf import pretrain
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.model import layer_names
-from mrpn_tf.training.pretraining import fer2013
 from mrpn_tf.training.pretraining import speakers
 
 DEMO_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "demo.yaml")
-
-
-def write_fer_csv(path, rows_per_usage=(("Training", 16), ("PublicTest", 8), ("PrivateTest", 2))):
-    rng = np.random.default_rng(0)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["emotion", "pixels", "Usage"])
-        for usage, count in rows_per_usage:
-            for i in range(count):
-                pixels = rng.integers(0, 256, 48 * 48)
-                writer.writerow([i % 7, " ".join(map(str, pixels)), usage])
-    return str(path)
 
 
 def write_wav(path, seconds, tone_hz, rate=16000):
@@ -55,41 +41,11 @@ def _branch_weights(config, head):
     return model.get_layer(layer_names.extractor(head)).layer.get_weights()
 
 
-def test_read_fer2013_groups_usages_and_rejects_bad_rows(tmp_path):
-    path = write_fer_csv(tmp_path / "fer.csv")
-    usages = fer2013.read_fer2013(path)
-    assert {u: len(s.labels) for u, s in usages.items()} == {"Training": 16, "PublicTest": 8, "PrivateTest": 2}
-    assert usages["Training"].images.shape == (16, 48, 48)
-    bad = tmp_path / "bad.csv"
-    bad.write_text("emotion,pixels,Usage\n3,1 2 3,Training\n")
-    with pytest.raises(ValueError, match="bad.csv:2: expected 2304 pixels"):
-        fer2013.read_fer2013(str(bad))
-
-
 def test_split_by_video_holds_out_each_speakers_last_video(speaker_root):
     utterances, names = speakers.scan_speakers(speaker_root)
     assert names == ["id00001", "id00002"]
     train, val = speakers.split_by_video(utterances)
     assert {u.video for u in train} == {"vidA"} and {u.video for u in val} == {"vidB"}
-
-
-def test_pretrain_faces_weights_load_into_the_video_branch(tmp_path, capsys):
-    out = str(tmp_path / "faces.weights.h5")
-    code = pretrain.main(["faces", "--fer2013", write_fer_csv(tmp_path / "fer.csv"), "--out", out,
-                          "--config", DEMO_RUN_FILE, "--epochs", "1", "--batch-size", "8"])
-    assert code == 0 and os.path.isfile(out)
-    assert "model.video_extractor_weights=" in capsys.readouterr().out
-    config = config_lib.tiny()
-    untrained = _branch_weights(config, "v")
-    config.model.video_extractor_weights = out
-    loaded = _branch_weights(config, "v")
-    from mrpn_tf.training.pretraining import extractor_training
-
-    saved = extractor_training.build_extractor(config, "video")
-    saved.load_weights(out)
-    for a, b in zip(loaded, saved.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    assert any(not np.array_equal(a, b) for a, b in zip(loaded, untrained))
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """Pretraining one extractor F_m on a classification task, and saving its weights.
 
 The extractor is `resnet18` built exactly as the MRPN branch builds it (frame shape from the
-config, `model.width_multiplier`, the branch's layer names), so its weights file loads into
+config, the branch's width, the branch's layer names), so its weights file loads into
 the branch (`resnet18.load_extractor_weights`). The classifier on top (dropout + one dense
 layer) is thrown away: only F_m's weights are kept.
 """
@@ -32,7 +32,7 @@ def build_extractor(config: config_lib.Config, modality: str) -> keras.Model:
     """F_m of the MRPN branch of `modality`, untrained.
 
     Args:
-      config: video.crop_size, audio spectrogram shape, model.width_multiplier.
+      config: video.crop_size, audio spectrogram shape, the branch's width.
       modality: "video" or "audio".
 
     Returns:
@@ -40,7 +40,7 @@ def build_extractor(config: config_lib.Config, modality: str) -> keras.Model:
     """
     branch = branch_lib.video_branch(config) if modality == VIDEO else branch_lib.audio_branch(config)
     return resnet18.resnet18(
-        branch.frame_shape, config.model.width_multiplier, name=layer_names.resnet(HEADS[modality])
+        branch.frame_shape, branch.width_multiplier, name=layer_names.resnet(HEADS[modality])
     )
 
 

@@ -1,107 +1,127 @@
-"""FER-2013 (Goodfellow et al. 2013): the face extractor's pretraining task (paper 4.2).
+"""FER-2013 faces as the face branch sees them: detector crops, one-frame clips (paper 4.2).
 
-The CSV as distributed has the columns `emotion` (0 angry, 1 disgust, 2 fear, 3 happy, 4 sad,
-5 surprise, 6 neutral), `pixels` (48 x 48 = 2304 grey levels separated by spaces) and `Usage`
-("Training", "PublicTest", "PrivateTest"). Training uses the "Training" rows; "PublicTest"
-validates; "PrivateTest" stays unseen, as in the challenge.
+A FER face is 48 x 48 grey and centred by construction. At inference the branch sees
+BlazeFace's box of a video frame, squared with `video.face_margin` around it. So each FER
+image goes through the same detector and crop (`face_image`): found faces are cropped as
+`prepare` crops a frame, the rest (about 6 %) are framed whole. The boxes depend on the image,
+the detector and the margin only; they are computed once and cached next to the data's other
+derived files (`boxes_path`), written whole or not at all.
 
-Each grey 48 x 48 face becomes an RGB crop of `video.crop_size` in [0, 1] (resized, channel
-repeated), the format of the pipeline's face crops, and training crops get the pipeline's own
-spatial augmentation (`video_augmentation`, one frame as a one-frame clip).
+Each face is then a one-frame clip of the VM (`video` [1, crop, crop, 3], `video_mask` [1]),
+so that the model trained on stills is the network `predict`, `export` and `stream` already
+run, and training crops get the pipeline's own spatial augmentation (`video_augmentation`).
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
+import hashlib
+import os
 
 import numpy as np
 import tensorflow as tf
+import tqdm
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import features
+from mrpn_tf.data.datasets import fer2013 as fer_data
+from mrpn_tf.data.media import face_image
+from mrpn_tf.data.media.face_detector import FaceDetector
 from mrpn_tf.data.pipeline import video_augmentation
 
-EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-SIDE = 48
-TRAINING = "Training"
-VALIDATION = "PublicTest"
-COLUMNS = ("emotion", "pixels", "Usage")
+BOXES_VERSION = 1
 
 
-@dataclasses.dataclass
-class FerSet:
-    """The rows of one usage: uint8 faces [N, 48, 48] and int labels [N]."""
-
-    images: np.ndarray
-    labels: np.ndarray
-
-
-def read_fer2013(path: str) -> dict[str, FerSet]:
-    """Reads the FER-2013 CSV, grouped by usage.
-
-    Args:
-      path: fer2013.csv.
-
-    Returns:
-      usage ("Training", "PublicTest", "PrivateTest") -> FerSet.
-
-    Raises:
-      ValueError: a missing column, a row without 2304 pixels or a label outside 0..6 (the
-        message names the line).
-    """
-    rows: dict[str, tuple[list, list]] = {}
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: no column {', '.join(missing)} (expected {', '.join(COLUMNS)})")
-        for line, row in enumerate(reader, start=2):
-            pixels = np.array(row["pixels"].split(), dtype=np.uint8)
-            label = int(row["emotion"])
-            if pixels.size != SIDE * SIDE or not 0 <= label < len(EMOTIONS):
-                raise ValueError(f"{path}:{line}: expected 2304 pixels and an emotion in 0..6, "
-                                 f"got {pixels.size} pixels and emotion {label}")
-            images, labels = rows.setdefault(row["Usage"], ([], []))
-            images.append(pixels.reshape(SIDE, SIDE))
-            labels.append(label)
-    return {usage: FerSet(np.stack(images), np.array(labels, np.int32))
-            for usage, (images, labels) in rows.items()}
+def boxes_path(cache_dir: str, fer: fer_data.FerSet, usage: str, detector_path: str,
+               margin: float) -> str:
+    """`<cache_dir>/fer2013-<usage>-<key>.boxes.npz`, the key hashing images, detector, margin."""
+    digest = hashlib.sha256()
+    digest.update(fer.images.tobytes())
+    with open(detector_path, "rb") as f:
+        digest.update(f.read())
+    digest.update(f"{margin:.6f}/{BOXES_VERSION}".encode())
+    return os.path.join(cache_dir, f"fer2013-{usage}-{digest.hexdigest()[:16]}.boxes.npz")
 
 
-def to_crop(image: tf.Tensor, crop_size: int) -> tf.Tensor:
-    """A uint8 grey face [48, 48] -> float32 RGB [crop, crop, 3] in [0, 1]."""
-    grey = tf.cast(image[..., None], tf.float32) / 255.0
-    resized = tf.image.resize(grey, [crop_size, crop_size], antialias=True)
-    return tf.clip_by_value(tf.tile(resized, [1, 1, 3]), 0.0, 1.0)
+def detect_boxes(fer: fer_data.FerSet, detector_path: str, margin: float, min_score: float,
+                 desc: str = "faces") -> tuple[np.ndarray, np.ndarray]:
+    """Crop boxes [N, 4] of every face (detector box with margin, else the whole image), and
+    found [N] (bool: the detector found a face)."""
+    boxes = np.empty([len(fer), 4], np.float64)
+    found = np.zeros([len(fer)], bool)
+    whole = face_image.whole_image_box(fer_data.SIDE, fer_data.SIDE)
+    with FaceDetector(detector_path, min_score) as detector:
+        for i in tqdm.trange(len(fer), desc=desc, mininterval=2.0, unit="face"):
+            rgb = np.repeat(fer.images[i][..., None], 3, axis=-1)
+            box = face_image.face_box(detector, rgb, margin)
+            found[i] = box is not None
+            boxes[i] = whole if box is None else box
+    return boxes, found
+
+
+def cached_boxes(fer: fer_data.FerSet, usage: str, video: config_lib.VideoConfig,
+                 detector_path: str, cache_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    """`detect_boxes`, read from the cache when an earlier run computed them."""
+    path = boxes_path(cache_dir, fer, usage, detector_path, video.face_margin)
+    if os.path.isfile(path):
+        with np.load(path) as cached:
+            return cached["boxes"], cached["found"]
+    boxes, found = detect_boxes(fer, detector_path, video.face_margin, video.min_face_score, usage)
+    os.makedirs(cache_dir, exist_ok=True)
+    with files.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, boxes=boxes, found=found)
+    return boxes, found
+
+
+def crops(fer: fer_data.FerSet, boxes: np.ndarray, size: int, whole: bool = False) -> np.ndarray:
+    """Grey face crops uint8 [N, size, size]: each box, or each whole image with `whole`."""
+    out = np.empty([len(fer), size, size], np.uint8)
+    frame = face_image.whole_image_box(fer_data.SIDE, fer_data.SIDE)
+    for i in range(len(fer)):
+        rgb = np.repeat(fer.images[i][..., None], 3, axis=-1)
+        out[i] = face_image.crop(rgb, frame if whole else boxes[i], size)[..., 0]
+    return out
+
+
+def one_frame_clip(crop: tf.Tensor) -> dict[str, tf.Tensor]:
+    """A grey uint8 crop [H, W] -> the VM's inputs: `video` [1, H, W, 3] in [0, 1], `video_mask` [1]."""
+    rgb = tf.image.grayscale_to_rgb(tf.cast(crop[..., None], tf.float32) / 255.0)
+    return {features.VIDEO: rgb[None], features.VIDEO_MASK: tf.ones([1], tf.float32)}
 
 
 def face_dataset(
-    fer: FerSet, config: config_lib.Config, batch_size: int, training: bool, seed: int = 0
+    faces: np.ndarray, labels: np.ndarray, video: config_lib.VideoConfig, batch_size: int,
+    training: bool, seed: int = 0, flip: bool = False,
 ) -> tf.data.Dataset:
-    """(crops [B, crop, crop, 3], labels [B]) batches of one usage.
+    """({video, video_mask}, {v: label}) batches of one-frame clips.
 
     Args:
-      fer: one usage of `read_fer2013`.
-      config: `video.crop_size` and the augmentation ranges.
-      batch_size: faces per batch.
-      training: shuffle, augment and drop the remainder.
+      faces: grey crops uint8 [N, crop, crop] (`crops`).
+      labels: int [N].
+      video: augmentation ranges.
+      batch_size: clips per batch.
+      training: shuffle, augment (one draw per face, new each epoch), drop the remainder.
       seed: shuffle and augmentation seed.
+      flip: mirror every face (evaluation with flip averaging).
 
     Returns:
       A dataset of known size.
     """
-    size = config.video.crop_size
-    dataset = tf.data.Dataset.from_tensor_slices((fer.images, fer.labels))
+    dataset = tf.data.Dataset.from_tensor_slices((faces, labels.astype(np.int32)))
     if training:
-        dataset = dataset.shuffle(len(fer.labels), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def prepare(pair, face_seed):
-        image, label = pair
-        crop = to_crop(image, size)
+        crop, label = pair
+        clip = one_frame_clip(crop)
         if training:
-            crop = video_augmentation.random_augment_clip(crop[None], face_seed, config.video)[0]
-        return crop, label
+            clip[features.VIDEO] = video_augmentation.random_augment_clip(
+                clip[features.VIDEO], face_seed, video)
+        if flip:
+            clip[features.VIDEO] = tf.reverse(clip[features.VIDEO], axis=[2])
+        return clip, {features.V: label}
 
     dataset = tf.data.Dataset.zip((dataset, seeds)).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,72 @@
+"""How a face model scores held-out FER-2013 faces: accuracy, per-class recall, confusion PNG.
+
+Each way of cropping the faces (the detector crops the model learned from, the whole images)
+is scored as it is and with each face's mirror image averaged in (flip averaging, a common
+test-time step on FER-2013), so the report says what each choice is worth in points.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+import keras
+import numpy as np
+
+from mrpn_tf import files
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import features
+from mrpn_tf.data.datasets import fer2013 as fer_data
+from mrpn_tf.training import evaluation_figures
+from mrpn_tf.training import run_dir as run_dir_lib
+from mrpn_tf.training.pretraining import fer2013
+
+CONFUSION_NAME = "confusion_publictest.png"
+FLIPPED = " + flip"
+
+
+def probabilities(model: keras.Model, crops: np.ndarray, video: config_lib.VideoConfig,
+                  batch: int, flip: bool = False) -> np.ndarray:
+    """float [N, classes]: the model's v head on each grey crop as a one-frame clip."""
+    labels = np.zeros(len(crops), np.int32)
+    dataset = fer2013.face_dataset(crops, labels, video, batch, False, flip=flip).map(lambda x, y: x)
+    return np.asarray(model.predict(dataset, verbose=0)[features.V])
+
+
+def scores(labels: np.ndarray, probs: np.ndarray, num_classes: int) -> dict[str, Any]:
+    """{"accuracy", "recall": class -> recall, "confusion": [[count]] (rows true)}."""
+    predicted = probs.argmax(axis=1)
+    confusion = np.zeros([num_classes, num_classes], np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    recall = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "recall": {fer_data.EMOTIONS[c]: float(r) for c, r in enumerate(recall)},
+        "confusion": confusion.tolist(),
+    }
+
+
+def score_faces(model: keras.Model, crops: Mapping[str, np.ndarray], labels: np.ndarray,
+                video: config_lib.VideoConfig, batch: int) -> dict[str, dict[str, Any]]:
+    """`scores` of every cropping, plain and flip-averaged ("<name> + flip")."""
+    report = {}
+    for name, faces in crops.items():
+        plain = probabilities(model, faces, video, batch)
+        mirrored = probabilities(model, faces, video, batch, flip=True)
+        report[name] = scores(labels, plain, len(fer_data.EMOTIONS))
+        report[name + FLIPPED] = scores(labels, (plain + mirrored) / 2, len(fer_data.EMOTIONS))
+    return report
+
+
+def write(run_dir: run_dir_lib.RunDir, report: Mapping[str, Mapping[str, Any]],
+          extra: Mapping[str, Any]) -> dict[str, Any]:
+    """summary.json (the report under "publictest", the first cropping's accuracy as
+    "val_accuracy") and the first cropping's confusion matrix as a PNG, in the run folder."""
+    first = next(iter(report))
+    figure = evaluation_figures.confusion_figure(
+        {features.V: report[first]["confusion"]}, fer_data.EMOTIONS,
+        os.path.join(run_dir.root, CONFUSION_NAME))
+    summary = dict(extra, val_accuracy=report[first]["accuracy"], publictest=dict(report),
+                   confusion_png=figure)
+    files.write_json(run_dir.summary_path, summary)
+    return summary
