@@ -35,6 +35,9 @@ NO_VIDEO_REASONS = ("no video stream",)
 NO_FACE_REASON = "no face detected in any frame"
 STILL_REASON = "a still image (no audio)"
 NO_FACE_IN_IMAGE = "no face detected in the image"
+# An image at most this size (BlazeFace's own input side) holds one face crop, not a scene.
+FACE_CROP_MAX_SIDE = 128
+WHOLE_IMAGE_NOTE = "no face detected; a picture this small is taken as a face crop and scored whole"
 
 
 @dataclasses.dataclass
@@ -46,6 +49,7 @@ class LoadedClip:
     waveform: Optional[np.ndarray]  # float32 [N] in [-1, 1) at audio.sample_rate
     no_face: bool = False  # frames is None because no face was found in the video
     still: bool = False  # a still image: one frame, no audio
+    note: str = ""  # how the still was framed, when not by a detected face
 
     @property
     def missing(self) -> Optional[str]:
@@ -141,7 +145,8 @@ def load_image(path: str, config: config_lib.Config) -> LoadedClip:
       LoadedClip with frames uint8 [1, crop, crop, 3], no waveform, `still` set.
 
     Raises:
-      clip_preparation.ClipError: an unreadable image, or no face in it (names the file).
+      clip_preparation.ClipError: an unreadable image, or no face in an image larger than a
+        face crop (names the file).
     """
     try:
         image = still_image.read_image(path, config.video.max_frame_side)
@@ -149,7 +154,10 @@ def load_image(path: str, config: config_lib.Config) -> LoadedClip:
         raise clip_preparation.ClipError(path, e.reason) from e
     detector = clip_preparation.detector_for(config.video)
     box = face_image.face_box(detector, image.rgb, config.video.face_margin)
+    note = ""
     if box is None:
-        raise clip_preparation.ClipError(path, NO_FACE_IN_IMAGE)
+        if max(image.rgb.shape[:2]) > FACE_CROP_MAX_SIDE:
+            raise clip_preparation.ClipError(path, NO_FACE_IN_IMAGE)
+        box, note = face_image.whole_image_box(*image.rgb.shape[:2]), WHOLE_IMAGE_NOTE
     crop = face_image.crop(image.rgb, box, config.video.crop_size)
-    return LoadedClip(path, crop[None], None, still=True)
+    return LoadedClip(path, crop[None], None, still=True, note=note)

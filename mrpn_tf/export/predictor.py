@@ -234,9 +234,9 @@ class Predictor:
         return datasets.VIDEO if features.V in heads else datasets.AUDIO
 
     def _signature(self, clip: clip_loader.LoadedClip) -> tuple[str, str, str]:
-        """(signature, branch, note) for the streams the clip has."""
+        """(signature, branch, note) for the streams the clip has (and the clip's own note)."""
         if clip.missing is None or self._modality() != datasets.AV:
-            return signature_keys.SERVING_DEFAULT, CENTRAL, ""
+            return signature_keys.SERVING_DEFAULT, CENTRAL, clip.note
         head = FALLBACK_HEAD[clip.missing]
         signature = signature_keys.SIDE_HEAD_SIGNATURES[head]
         if signature not in self.backend.signatures():
@@ -246,7 +246,7 @@ class Predictor:
                 f"side head to score the other stream alone (only N1 / N2 have them); refused",
             )
         note = f"{clip.missing_reason}: scored by the {head} side head ({self.metadata['network']})"
-        return signature, f"{head} side head", note
+        return signature, f"{head} side head", "; ".join(filter(None, (note, clip.note)))
 
     def _windows(self, clip: clip_loader.LoadedClip, signature: str):
         """The raw windows of the streams the signature takes, and their times."""

@@ -42,7 +42,9 @@ def photos(shared_dir, tmp_path_factory) -> dict[str, str]:
     (out / "truncated.jpg").write_bytes(data[: len(data) // 3])
     (out / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"garbage" * 300)
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (240, 320, 3), np.uint8)).save(out / "noise.png")
-    return {name: str(out / name) for name in (*FACES, *BAD)}
+    small = np.random.default_rng(1).integers(0, 256, (48, 48), np.uint8)  # FER-sized, no face found
+    Image.fromarray(small).save(out / "small.png")
+    return {name: str(out / name) for name in (*FACES, *BAD, "small.png")}
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,14 @@ def test_a_batch_of_stills_equals_one_by_one_and_the_signature(photos, n2, loade
     batch, _ = windowing.raw_windows(clip.frames, None, n2.spec)
     direct = loaded.signatures[keys.VIDEO_ONLY](**batch)[keys.PROBABILITIES].numpy()[0]
     np.testing.assert_allclose(list(batched[0].probabilities.values()), direct, atol=1e-6)
+
+
+def test_a_face_crop_sized_image_without_a_face_is_scored_whole(photos, n2):
+    result = n2.predict_file(photos["small.png"])
+    assert result.branch == "v side head" and clip_loader.WHOLE_IMAGE_NOTE in result.note
+    clip = clip_loader.load_image(photos["small.png"], n2.config)
+    grey = np.asarray(Image.open(photos["small.png"]).resize((clip.frames.shape[1],) * 2, Image.Resampling.BILINEAR))
+    assert np.abs(clip.frames[0, ..., 0].astype(int) - grey).mean() < 40  # the whole picture, resized
 
 
 def test_a_folder_is_read_in_name_order(photos, exported, face_model_path, capsys):
