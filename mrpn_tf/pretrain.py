@@ -1,7 +1,7 @@
 """`python -m mrpn_tf.pretrain`: pretrain an extractor (paper 4.2) and save its weights.
 
     python -m mrpn_tf.pretrain faces --fer2013 FER2013 --config pipelines/fer2013_faces.yaml
-    python -m mrpn_tf.pretrain speakers --root VoxCeleb1/wav [--out A.weights.h5]
+    python -m mrpn_tf.pretrain speakers --root VoxCeleb1/wav [--out A.weights.h5]   # or LibriSpeech
         [--config pipelines/ravdess_mrpn.yaml] [--epochs N] [--batch-size B] [section.key=value ...]
 
 The extractor is built for the run config's crop size, spectrogram shape and width; name the
@@ -28,7 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                        help="fer2013.csv (emotion, pixels, Usage) or the Kaggle folder (train/, test/); "
                             "default: the config's data.root")
     speakers = tasks.add_parser("speakers", help="speaker ID -> audio extractor")
-    speakers.add_argument("--root", required=True, help="<speaker>/<video>/<utterance>.wav folder")
+    speakers.add_argument("--root", required=True,
+                          help="VoxCeleb (<speaker>/<video>/<utterance>.wav) or LibriSpeech (<speaker>-<chapter>-<n>.flac) folder")
     speakers.add_argument("--crops", type=int, default=4, help="1-s crops per utterance per epoch")
     faces.add_argument("--epochs", type=int, help="default: the config's train.epochs")
     faces.add_argument("--batch-size", type=int, help="default: the config's train.batch_size")

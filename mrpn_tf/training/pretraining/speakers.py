@@ -1,9 +1,16 @@
 """Speaker identification on 1-s spectrogram segments: the audio extractor's pretraining task.
 
-Paper 4.2 pretrains F_a "on the voice recognition task from VoxCeleb". The folder layout is
-VoxCeleb's, `<root>/<speaker id>/<video id>/<utterance>.wav` (.m4a and .flac too), one class
-per speaker. Each speaker's last video validates (its last utterance, for a speaker with one
-video), so validation asks for the speaker in recordings the training never heard.
+Paper 4.2 pretrains F_a "on the voice recognition task from VoxCeleb". Two layouts are read,
+one class per speaker:
+  - VoxCeleb's, `<root>/<speaker id>/<video id>/<utterance>.wav` (.m4a, .flac, ... too);
+  - LibriSpeech's file names, `<speaker>-<chapter>-<utterance>.flac` (or .opus, as the
+    excerpts in ../shared are), anywhere under the root: in LibriSpeech's own
+    `<speaker>/<chapter>/` folders, in one folder per speaker, or all in one folder. The
+    chapter plays the video's part (one recording session).
+Held out for validation: each speaker's last video; for a speaker with one video, its last
+utterance; for a speaker with one utterance (the excerpts' train-clean-100), the last
+`HELD_OUT_FRACTION` of it. Validation thus asks for the speaker in recordings, or at least in
+seconds, the training never heard.
 
 Every utterance gives `crops` one-second crops per epoch: at random offsets in training
 (stateless seeds, new each epoch) and at evenly spaced offsets in validation. Each crop goes
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Sequence
 
 import numpy as np
@@ -25,23 +33,39 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.media import decode
 from mrpn_tf.data.pipeline import spectrogram_segments
 
-AUDIO_EXTENSIONS = (".wav", ".m4a", ".flac")
+AUDIO_EXTENSIONS = (".wav", ".m4a", ".flac", ".opus", ".ogg", ".mp3")
+LIBRISPEECH_NAME = re.compile(r"^(\d+)-(\d+)-(\d+)\.\w+$")
+# The share of a speaker's only utterance that validates.
+HELD_OUT_FRACTION = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
 class Utterance:
-    """One recording: its file, its speaker's class and the video it was cut from."""
+    """One recording: its file, its speaker's class, the video it was cut from, and the part of
+    it used (fractions of its length: (0, 1) is all of it)."""
 
     path: str
     speaker: int
     video: str
+    span: tuple[float, float] = (0.0, 1.0)
+
+
+def _speaker_and_video(root: str, path: str) -> tuple[str, str] | None:
+    """(speaker, video) of an audio file: from a LibriSpeech name, else from VoxCeleb folders."""
+    match = LIBRISPEECH_NAME.match(os.path.basename(path))
+    if match:
+        return match.group(1), match.group(2)
+    parts = os.path.relpath(path, root).split(os.sep)
+    if len(parts) < 2:
+        return None  # a file directly under a VoxCeleb root has no speaker folder
+    return parts[0], os.path.join(*parts[1:-1]) if len(parts) > 2 else "."
 
 
 def scan_speakers(root: str) -> tuple[list[Utterance], list[str]]:
     """Lists the utterances under a VoxCeleb-layout folder.
 
     Args:
-      root: `<root>/<speaker>/<video>/<utterance>.wav`.
+      root: a VoxCeleb or LibriSpeech layout (module docstring).
 
     Returns:
       (utterances sorted by path, speaker ids in class order).
@@ -52,38 +76,48 @@ def scan_speakers(root: str) -> tuple[list[Utterance], list[str]]:
     """
     if not os.path.isdir(root):
         raise FileNotFoundError(f"speaker folder {root} does not exist")
-    speakers = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
-    utterances = []
-    for index, speaker in enumerate(speakers):
-        for parent, _, files in sorted(os.walk(os.path.join(root, speaker))):
-            video = os.path.relpath(parent, os.path.join(root, speaker))
-            utterances += [Utterance(os.path.join(parent, f), index, video)
-                           for f in sorted(files) if f.lower().endswith(AUDIO_EXTENSIONS)]
-    found = sorted({u.speaker for u in utterances})
-    if len(found) < 2:
-        raise ValueError(f"{root}: found audio of {len(found)} speaker(s) in the layout "
-                         "<speaker>/<video>/<utterance>.wav; speaker ID needs at least 2")
+    found: list[tuple[str, str, str]] = []
+    for parent, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            if name.lower().endswith(AUDIO_EXTENSIONS):
+                path = os.path.join(parent, name)
+                owner = _speaker_and_video(root, path)
+                if owner:
+                    found.append((path, *owner))
+    speakers = sorted({speaker for _, speaker, _ in found})
+    if len(speakers) < 2:
+        raise ValueError(f"{root}: found audio of {len(speakers)} speaker(s) in the layouts "
+                         "<speaker>/<video>/<utterance>.wav or <speaker>-<chapter>-<n>.flac; "
+                         "speaker ID needs at least 2")
+    index = {speaker: i for i, speaker in enumerate(speakers)}
+    utterances = [Utterance(path, index[speaker], video) for path, speaker, video in found]
     return sorted(utterances, key=lambda u: u.path), speakers
 
 
 def split_by_video(utterances: Sequence[Utterance]) -> tuple[list[Utterance], list[Utterance]]:
-    """(training, validation): each speaker's last video validates (module docstring)."""
+    """(training, validation): each speaker's last video, else last utterance, else the last
+    `HELD_OUT_FRACTION` of its only utterance validates (module docstring)."""
     train, val = [], []
     for speaker in sorted({u.speaker for u in utterances}):
         own = [u for u in utterances if u.speaker == speaker]
         videos = sorted({u.video for u in own})
+        if len(own) == 1:
+            cut = 1.0 - HELD_OUT_FRACTION
+            train.append(dataclasses.replace(own[0], span=(0.0, cut)))
+            val.append(dataclasses.replace(own[0], span=(cut, 1.0)))
+            continue
         held = [u for u in own if u.video == videos[-1]] if len(videos) > 1 else own[-1:]
-        if len(held) == len(own):  # a single utterance: it must train
-            held = []
         train += [u for u in own if u not in held]
         val += held
     return train, val
 
 
-def _waveform_reader(paths: Sequence[str], sample_rate: int):
+def _waveform_reader(utterances: Sequence[Utterance], sample_rate: int):
     def read(index) -> np.ndarray:
-        pcm = decode.decode_audio(paths[int(index)], sample_rate)
-        return (pcm.astype(np.float32) / 32768.0).reshape(-1)
+        utterance = utterances[int(index)]
+        pcm = decode.decode_audio(utterance.path, sample_rate).reshape(-1)
+        start, end = (int(round(f * len(pcm))) for f in utterance.span)
+        return pcm[start:end].astype(np.float32) / 32768.0
 
     return read
 
@@ -121,7 +155,7 @@ def segment_dataset(
     """
     audio = config.audio
     length = spectrogram_segments.segment_samples(audio)
-    read = _waveform_reader([u.path for u in utterances], audio.sample_rate)
+    read = _waveform_reader(utterances, audio.sample_rate)
     labels = [u.speaker for u in utterances]
     dataset = tf.data.Dataset.from_tensor_slices((tf.range(len(utterances)), labels))
     if training:
