@@ -51,6 +51,7 @@ def test_run_folder_reports_publictest_per_cropping(face_run):
     assert summary["val_accuracy"] == summary["publictest"]["detector crops"]["accuracy"]
     assert summary["faces_found"]["Training"][1] == 14 and summary["faces_found"]["PublicTest"][1] == 7
     assert os.path.isfile(os.path.join(run, face_report.CONFUSION_NAME))
+    assert os.path.isfile(os.path.join(run, face_report.CURVES_NAME))
     labels = json.load(open(os.path.join(run, run_dir_lib.LABELS_NAME)))
     assert labels == {"dataset": "fer2013", "labels": list(fer_data.EMOTIONS)}
 

@@ -2,7 +2,9 @@
 
 Each way of cropping the faces (the detector crops the model learned from, the whole images)
 is scored as it is and with each face's mirror image averaged in (flip averaging, a common
-test-time step on FER-2013), so the report says what each choice is worth in points.
+test-time step on FER-2013), so the report says what each choice is worth in points. Beside
+the confusion matrix, the learning curves (training and PublicTest accuracy per epoch) are
+drawn from history.csv.
 """
 
 from __future__ import annotations
@@ -11,17 +13,23 @@ import os
 from typing import Any, Mapping
 
 import keras
+import matplotlib
 import numpy as np
 
-from mrpn_tf import files
-from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import features
-from mrpn_tf.data.datasets import fer2013 as fer_data
-from mrpn_tf.training import evaluation_figures
-from mrpn_tf.training import run_dir as run_dir_lib
-from mrpn_tf.training.pretraining import fer2013
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+from mrpn_tf import files  # noqa: E402
+from mrpn_tf.config import config as config_lib  # noqa: E402
+from mrpn_tf.data import features  # noqa: E402
+from mrpn_tf.data.datasets import fer2013 as fer_data  # noqa: E402
+from mrpn_tf.training import evaluation_figures  # noqa: E402
+from mrpn_tf.training import run_dir as run_dir_lib  # noqa: E402
+from mrpn_tf.training.pretraining import fer2013  # noqa: E402
 
 CONFUSION_NAME = "confusion_publictest.png"
+CURVES_NAME = "learning_curves.png"
 FLIPPED = " + flip"
 
 
@@ -58,15 +66,35 @@ def score_faces(model: keras.Model, crops: Mapping[str, np.ndarray], labels: np.
     return report
 
 
+def learning_curves(run_dir: run_dir_lib.RunDir) -> str:
+    """PNG of training and PublicTest accuracy and loss per epoch, from history.csv; its path."""
+    rows = run_dir_lib.read_history(run_dir.history_path)
+    epochs = np.arange(1, len(rows) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, title in ((axes[0], "accuracy", "accuracy"), (axes[1], "loss", "loss")):
+        ax.plot(epochs, [r[key] for r in rows], label="training (augmented)")
+        ax.plot(epochs, [r["val_" + key] for r in rows], label="PublicTest")
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.tight_layout()
+    path = os.path.join(run_dir.root, CURVES_NAME)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def write(run_dir: run_dir_lib.RunDir, report: Mapping[str, Mapping[str, Any]],
           extra: Mapping[str, Any]) -> dict[str, Any]:
     """summary.json (the report under "publictest", the first cropping's accuracy as
-    "val_accuracy") and the first cropping's confusion matrix as a PNG, in the run folder."""
+    "val_accuracy"), the first cropping's confusion matrix and the learning curves as PNGs, in
+    the run folder."""
     first = next(iter(report))
     figure = evaluation_figures.confusion_figure(
         {features.V: report[first]["confusion"]}, fer_data.EMOTIONS,
         os.path.join(run_dir.root, CONFUSION_NAME))
     summary = dict(extra, val_accuracy=report[first]["accuracy"], publictest=dict(report),
-                   confusion_png=figure)
+                   confusion_png=figure, curves_png=learning_curves(run_dir))
     files.write_json(run_dir.summary_path, summary)
     return summary
