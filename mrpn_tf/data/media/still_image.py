@@ -20,17 +20,14 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
+from mrpn_tf.data.media import decode
+
 # Files read as stills by predict (by extension; anything else is a clip).
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-class ImageError(ValueError):
+class ImageError(decode.MediaError):
     """An image that cannot be read; the message names the file and the problem."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 @dataclasses.dataclass
