@@ -8,10 +8,12 @@ import os
 import pathlib
 
 import numpy as np
-import pytest
 
+from mrpn_tf import model as model_lib
 from mrpn_tf import predict as predict_cli
+from mrpn_tf.config import config as config_lib
 from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.model import layer_names
 from mrpn_tf.stream import __main__ as stream_cli
 from tests.export import media_files
 
@@ -47,6 +49,19 @@ def test_every_released_model_has_a_complete_card_and_is_small():
         tflite = RELEASED / f"{folder.name}_tflite"
         for f in tflite.rglob("*.tflite") if tflite.is_dir() else ():
             assert _size(f) <= MAX_MODEL_BYTES, f"{f}: {_size(f)} bytes"
+
+
+def test_the_face_extractor_starts_the_video_branch_of_an_n2():
+    """The shipped F_v loads into a tiny N2 whose video side is 0.5 wide (its audio side 0.125)."""
+    config = config_lib.tiny()
+    config.video.crop_size = 96
+    config.model.video_width_multiplier = 0.5
+    fresh = model_lib.build_model(config, 8).get_layer(layer_names.extractor("v")).layer
+    config.model.video_extractor_weights = str(RELEASED / "fer2013_faces" / "extractor-96px-w0.5.weights.h5")
+    loaded = model_lib.build_model(config, 8).get_layer(layer_names.extractor("v")).layer
+    assert loaded.output.shape[-1] == 256
+    assert all(a.shape == b.shape for a, b in zip(loaded.get_weights(), fresh.get_weights()))
+    assert not any(np.array_equal(a, b) for a, b in zip(loaded.get_weights()[:1], fresh.get_weights()[:1]))
 
 
 def _publictest_sample(shared_dir, per_class: int) -> list[tuple[str, str]]:
