@@ -60,6 +60,7 @@ def main(argv=None) -> int:
     except overrides.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from mrpn_tf.data.media import model_store
     from mrpn_tf.training.pretraining import pretrain_tasks  # TensorFlow after the arguments
 
     out = args.out or default_out(args.task, config)
@@ -74,7 +75,7 @@ def main(argv=None) -> int:
         else:
             result = pretrain_tasks.pretrain_speakers(args.root, config, out, args.epochs,
                                                       args.batch_size, args.crops)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, model_store.ModelUnavailableError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     key = "video" if args.task == "faces" else "audio"

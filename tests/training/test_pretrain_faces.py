@@ -128,3 +128,16 @@ def test_detector_crops_of_real_fer_faces(shared_dir, face_model_path):
     whole = fer2013.crops(faces, boxes, 48, whole=True)
     np.testing.assert_array_equal(whole[~found], fer2013.crops(faces, boxes, 48)[~found])
     assert np.abs(whole[0].astype(int) - faces.images[0]).mean() < 1  # the whole image, as it is
+
+
+def test_no_face_detector_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    from mrpn_tf.data.media import model_store
+
+    def offline(*args, **kwargs):
+        raise model_store.ModelUnavailableError("no face detector here (offline): set MRPN_FACE_MODEL")
+
+    monkeypatch.setattr(model_store, "resolve_face_model", offline)
+    csv_path = fer_files.write_csv(str(tmp_path / "fer.csv"), fer_files.faces())
+    code = pretrain.main(["faces", "--fer2013", csv_path, "--config", FACES_RUN_FILE, *SMALL,
+                          f"data.prepared_dir={tmp_path / 'cache'}", f"train.run_dir={tmp_path / 'run'}"])
+    assert code == 1 and "set MRPN_FACE_MODEL" in capsys.readouterr().err
