@@ -20,10 +20,8 @@ import time
 
 import numpy as np
 
-from mrpn_tf.data import clip_preparation
-from mrpn_tf.export import predictor as predictor_lib
-from mrpn_tf.export import windowing
 from mrpn_tf.data.media import still_image
+from mrpn_tf.export import predictor as predictor_lib
 
 
 def list_images(folder: str, limit: int) -> list[tuple[str, str]]:
@@ -51,24 +49,11 @@ def main() -> None:
     load_s = model_s = 0.0
     results = []
     for start in range(0, len(paths), predictor_lib.STILL_BATCH):
-        chunk = paths[start : start + predictor_lib.STILL_BATCH]
         t0 = time.perf_counter()
-        clips = []
-        for path in chunk:
-            try:
-                clips.append(predictor.load_still(path))
-            except (clip_preparation.ClipError, predictor_lib.PredictError) as e:
-                clips.append(e)
+        loaded = predictor.load_stills(paths[start : start + predictor_lib.STILL_BATCH])
         t1 = time.perf_counter()
-        good = [c for c in clips if not isinstance(c, Exception)]
-        if good:
-            signature = predictor._signature(good[0])[0]
-            batch = [windowing.raw_windows(c.frames, None, predictor.spec)[0] for c in good]
-            probs = iter(predictor.backend.window_probabilities(
-                signature, {k: np.concatenate([b[k] for b in batch]) for k in batch[0]}))
-        t2 = time.perf_counter()
-        load_s, model_s = load_s + t1 - t0, model_s + t2 - t1
-        results += [c if isinstance(c, Exception) else next(probs) for c in clips]
+        results += predictor.score_stills(loaded)
+        load_s, model_s = load_s + t1 - t0, model_s + time.perf_counter() - t1
     refused = [r for r in results if isinstance(r, Exception)]
     whole = sum(1 for r in results if not isinstance(r, Exception))
     print(f"{len(paths)} images from {args.folder}; model {args.model}")
@@ -76,7 +61,8 @@ def main() -> None:
     print(f"  model ({predictor_lib.STILL_BATCH} per call):       {whole / max(model_s, 1e-9):8.1f} images/s")
     print(f"  refused: {len(refused)}" + "".join(f"\n    {e}" for e in refused[:5]))
     labels = predictor.labels
-    scored = [(label, r) for (_, label), r in zip(images, results) if not isinstance(r, Exception)]
+    scored = [(label, [r.probabilities[c] for c in labels])
+              for (_, label), r in zip(images, results) if not isinstance(r, Exception)]
     if scored and all(label in labels for label, _ in scored):
         truth = np.array([labels.index(label) for label, _ in scored])
         guess = np.array([int(np.argmax(r)) for _, r in scored])

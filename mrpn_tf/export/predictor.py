@@ -297,25 +297,32 @@ class Predictor:
         return clip_loader.load_image(path, self.config)
 
     def predict_stills(self, paths: list[str]) -> list:
-        """Scores still images, `STILL_BATCH` per model call.
+        """Scores still images, `STILL_BATCH` per model call (`load_stills`, `score_stills`).
 
         Returns:
           Per path, in order: its ClipPrediction, or the ClipError / PredictError that
           stopped it (the others are still scored).
         """
-        results: list = []
-        loaded = []
+        return self.score_stills(self.load_stills(paths))
+
+    def load_stills(self, paths: list[str]) -> list:
+        """Per path, its one-frame clip (`load_still`) or the error that stopped it."""
+        loaded: list = []
         for path in paths:
             try:
                 clip = self.load_still(path)
-                signature, branch, note = self._signature(clip)
+                self._signature(clip)  # a model that cannot answer refuses here
+                loaded.append(clip)
             except (clip_preparation.ClipError, PredictError) as e:
-                results.append(e)
-                continue
-            results.append(None)
-            loaded.append((len(results) - 1, clip, signature, branch, note))
-        for start in range(0, len(loaded), STILL_BATCH):
-            chunk = loaded[start : start + STILL_BATCH]
+                loaded.append(e)
+        return loaded
+
+    def score_stills(self, loaded: list) -> list:
+        """`load_stills`' clips scored, `STILL_BATCH` per model call; errors pass through."""
+        results = list(loaded)
+        clips = [(i, c) for i, c in enumerate(loaded) if not isinstance(c, Exception)]
+        for start in range(0, len(clips), STILL_BATCH):
+            chunk = [(i, clip, *self._signature(clip)) for i, clip in clips[start : start + STILL_BATCH]]
             cut = [self._windows(clip, signature) for _, clip, signature, _, _ in chunk]
             batch = {key: np.concatenate([windows[key] for windows, _ in cut]) for key in cut[0][0]}
             window_p = self.backend.window_probabilities(chunk[0][2], batch)  # one window each

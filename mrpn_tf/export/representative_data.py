@@ -69,11 +69,9 @@ def still_raw_windows(
     over the split, each face framed whole at `video.crop_size`."""
     faces = fer2013.read_fer2013(config.data.root)[fer2013.TRAINING]
     picks = np.linspace(0, len(faces) - 1, min(limit, len(faces))).astype(int)
-    box = face_image.whole_image_box(fer2013.SIDE, fer2013.SIDE)
     windows = []
-    for i in picks:
-        rgb = np.repeat(faces.images[i][..., None], 3, axis=-1)
-        frames = face_image.crop(rgb, box, config.video.crop_size)[None]
+    for crop in face_image.grey_crops(faces.images[picks], config.video.crop_size):
+        frames = np.repeat(crop[None, ..., None], 3, axis=-1)
         batch, _ = windowing.raw_windows(frames, None, spec)
         windows.append({key: value[0] for key, value in batch.items()})
     return windows

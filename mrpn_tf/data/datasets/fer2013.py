@@ -131,3 +131,4 @@ def _read_folders(root: str) -> dict[str, FerSet]:
     if not rows:
         raise ValueError(f"{root}: no images under {', '.join(splits)}/<{'|'.join(EMOTIONS)}>/")
     return _group(rows)
+

@@ -51,3 +51,13 @@ def face_box(detector: FaceDetector, rgb: np.ndarray, margin: float) -> Optional
 def crop(rgb: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
     """uint8 [size, size, 3]: the box of one image, borders replicated (`face_crop`)."""
     return face_crop.crop_faces(rgb[None], np.asarray(box, np.float64)[None], size)[0]
+
+
+def grey_crops(images: np.ndarray, size: int, boxes: np.ndarray | None = None) -> np.ndarray:
+    """Grey crops uint8 [N, size, size] of grey images uint8 [N, H, W]: each box [N, 4] cut by
+    `crop`, or each whole image (`whole_image_box`) where `boxes` is None."""
+    out = np.empty([len(images), size, size], np.uint8)
+    for i, image in enumerate(images):
+        box = whole_image_box(*image.shape[:2]) if boxes is None else boxes[i]
+        out[i] = crop(np.repeat(image[..., None], 3, axis=-1), box, size)[..., 0]
+    return out

@@ -76,12 +76,7 @@ def cached_boxes(fer: fer_data.FerSet, usage: str, video: config_lib.VideoConfig
 
 def crops(fer: fer_data.FerSet, boxes: np.ndarray, size: int, whole: bool = False) -> np.ndarray:
     """Grey face crops uint8 [N, size, size]: each box, or each whole image with `whole`."""
-    out = np.empty([len(fer), size, size], np.uint8)
-    frame = face_image.whole_image_box(fer_data.SIDE, fer_data.SIDE)
-    for i in range(len(fer)):
-        rgb = np.repeat(fer.images[i][..., None], 3, axis=-1)
-        out[i] = face_image.crop(rgb, frame if whole else boxes[i], size)[..., 0]
-    return out
+    return face_image.grey_crops(fer.images, size, None if whole else boxes)
 
 
 def one_frame_clip(crop: tf.Tensor) -> dict[str, tf.Tensor]:
