@@ -45,6 +45,21 @@ class DataConfig:
     time_augment: bool = True
     # Paper 1.4 point 2: video of one clip with audio of another clip of the same label.
     pairing_prob: float = 0.0
+    # Faces of another corpus paired with each clip by label, in place of the clip's own video
+    # (paper 1.4 point 2, across corpora; data/pipeline/face_pairing.py): "" = the clip's own
+    # video; "fer2013" = FER-2013 faces from `video_root`, its Training faces in training and
+    # its PublicTest faces in validation, drawn again every epoch in training and fixed per
+    # clip in validation. The folds stay `dataset`'s (speaker-disjoint on the voice side).
+    video_dataset: str = ""
+    video_root: str = ""
+    # Where the paired corpus's derived files go (FER-2013: its faces' detector boxes).
+    video_prepared_dir: str = ""
+    # The run's classes, when its corpora name theirs differently; () = `dataset`'s own.
+    labels: tuple = ()
+    # Each corpus's emotions onto `labels` (data/datasets/label_sets.py): entries
+    # "<dataset>.<emotion>=<label>" for an emotion not named as a label, "<dataset>.<emotion>="
+    # to drop its clips or faces. An emotion named as a label maps onto it unasked.
+    label_map: tuple = ()
     # Mixup of training batches (data/pipeline/mixup.py): each clip mixed with another clip
     # of its batch by lam ~ Beta(alpha, alpha), targets too. Not in the paper; 0 is off.
     mixup_alpha: float = 0.0
@@ -142,6 +157,9 @@ class ModelConfig:
     # "lstm" (paper 4.3), "bilstm" or "transformer" (paper 4.6, average of encoder outputs), or
     # "average" (the mean of the frame features, the face model's: it reads 1 frame or many alike).
     aggregator: str = "lstm"
+    # The video branch's own aggregator kind, "" = `aggregator`: a face extractor trained on
+    # stills with "average" (the shipped FER-2013 model) keeps it beside an LSTM audio side.
+    video_aggregator: str = ""
     aggregator_units: int = 256
     transformer_heads: int = 4
     transformer_layers: int = 1

@@ -216,6 +216,9 @@ def validate(config: config_lib.Config) -> None:
         "audio.frequency_scale": (a.frequency_scale, ("linear", "mel")),
         "model.network": (config.model.network, ("N0", "N1", "N2", "AM", "VM")),
         "model.aggregator": (config.model.aggregator, ("lstm", "bilstm", "transformer", "average")),
+        "model.video_aggregator": (config.model.video_aggregator,
+                                   ("", "lstm", "bilstm", "transformer", "average")),
+        "data.video_dataset": (config.data.video_dataset, ("", "fer2013")),
         "model.extractor": (config.model.extractor, ("resnet18",)),
         "train.lr_schedule": (config.train.lr_schedule, ("plateau", "cosine")),
     }

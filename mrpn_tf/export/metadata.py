@@ -106,6 +106,7 @@ def build(
         "config_hash": overrides.config_hash(config),
         "network": config.model.network,
         "aggregator": config.model.aggregator,
+        "video_aggregator": config.model.video_aggregator or config.model.aggregator,
         "heads": list(heads),
         "preprocessing": preprocessing_json(config),
         "window": window_json(spec),

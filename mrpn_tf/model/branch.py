@@ -24,6 +24,7 @@ class Branch:
       steps: static T, or None for a dynamic length (training, serving).
       extractor_weights: `.weights.h5` file for the ResNet-18, or "" (random init).
       width_multiplier: the ResNet-18's width, or None for `ModelConfig.width_multiplier`.
+      aggregator: the aggregator's kind, or "" for `ModelConfig.aggregator`.
     """
 
     input_key: str
@@ -32,6 +33,7 @@ class Branch:
     steps: int | None = None
     extractor_weights: str = ""
     width_multiplier: float | None = None
+    aggregator: str = ""
 
 
 def video_branch(config: config_lib.Config, steps: int | None = None) -> Branch:
@@ -39,7 +41,7 @@ def video_branch(config: config_lib.Config, steps: int | None = None) -> Branch:
 
     Args:
       config: run config (video.crop_size, model.video_extractor_weights,
-        model.video_width_multiplier).
+        model.video_width_multiplier, model.video_aggregator).
       steps: static T, or None.
 
     Returns:
@@ -50,6 +52,7 @@ def video_branch(config: config_lib.Config, steps: int | None = None) -> Branch:
         features.VIDEO, features.VIDEO_MASK, (size, size, 3), steps,
         config.model.video_extractor_weights,
         config.model.video_width_multiplier or config.model.width_multiplier,
+        config.model.video_aggregator,
     )
 
 

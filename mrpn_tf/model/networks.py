@@ -94,7 +94,7 @@ def _branch_features(
         cnn, gather_valid=gather_valid, name=layer_names.extractor(head)
     )([frames, mask])
     f = aggregator_lib.SequenceAggregator(
-        model_config.aggregator,
+        branch.aggregator or model_config.aggregator,
         model_config.aggregator_units,
         num_heads=model_config.transformer_heads,
         num_layers=model_config.transformer_layers,

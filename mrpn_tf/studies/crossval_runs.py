@@ -1,11 +1,13 @@
 """Cross-validation: every requested network on every requested fold, resumable run by run.
 
     <out>/fold<k>/<network>-<T|NT>/     one ordinary run folder each (run_dir.py)
-    <out>/table1_modalities.md|csv      Table 1, when AM, VM or N0 was requested
+    <out>/table1_modalities.md|csv      Table 1, when AM or VM (or N0 alone) was requested
     <out>/table2_networks.md|csv        Table 2 (table3_ for CREMA-D), when N0, N1 or N2 was
+    <out>/heads_networks.md|csv         every head (v, a, va) of those networks, then too
 
-Table 1 compares each of AM, VM and JM (= N0) with and without time augmentation, so those
-networks run twice per fold (T and NT); N1 and N2 run with the config's `data.time_augment`.
+Table 1 compares each of AM, VM and JM (= N0) with and without time augmentation, so when it
+is asked for those networks run twice per fold (T and NT); N1 and N2 (and N0 asked for beside
+them only) run with the config's `data.time_augment`.
 Either mode may have settings of its own (`crossval --t-config FILE` / `--nt-config FILE`,
 e.g. a longer budget and no spectrogram masks for T, whose slicing is already an
 augmentation): the runs of that mode then start from that config, the others from the base.
@@ -96,12 +98,25 @@ def parse_networks(text: str) -> list[str]:
     return chosen
 
 
+def wants_table1(networks: Sequence[str]) -> bool:
+    """Whether the requested networks ask for Table 1 (`plan_runs`)."""
+    chosen = set(networks)
+    return bool(chosen & {"AM", "VM"}) or (chosen == {"N0"})
+
+
 def plan_runs(networks: Sequence[str], fold_ids: Sequence[int], time_augment: bool) -> list[RunSpec]:
-    """The runs the tables need (module docstring), fold by fold."""
+    """The runs the tables need (module docstring), fold by fold.
+
+    Table 1 is asked for by AM or VM, or by N0 alone: then AM, VM and N0 run in both modes.
+    N0 asked for beside N1 / N2 only (Table 2's question) runs once, in the config's mode, as
+    they do.
+    """
+    table1 = wants_table1(networks)
     runs = []
     for fold in fold_ids:
         for network in networks:
-            modes = (False, True) if network in crossval_tables.TABLE1_NETWORKS else (time_augment,)
+            both = table1 and network in crossval_tables.TABLE1_NETWORKS
+            modes = (False, True) if both else (time_augment,)
             runs += [RunSpec(network, mode, fold) for mode in modes]
     return runs
 
@@ -195,9 +210,11 @@ def write_tables(
     dataset = base.data.dataset
     names = [folds.fold(dataset, k).name for k in fold_ids]
     tables = []
-    if set(networks) & set(crossval_tables.TABLE1_NETWORKS):
+    if wants_table1(networks):
         tables.append(crossval_tables.table1(results, dataset, fold_ids, names, networks))
     if set(networks) & set(crossval_tables.NETWORK_TABLE_NETWORKS):
         tables.append(crossval_tables.networks_table(
+            results, dataset, fold_ids, names, networks, base.data.time_augment))
+        tables.append(crossval_tables.heads_table(
             results, dataset, fold_ids, names, networks, base.data.time_augment))
     return crossval_tables.write_tables(out_dir, tables)

@@ -5,9 +5,11 @@
            where JM is N0; AM is scored on its audio head, VM on its video head.
   Table 2 (RAVDESS) / Table 3 (CREMA-D) (paper 4.5): N0, N1 and N2 (MRPN) per fold, scored
            on the fusion head va.
+  Heads: every head (v, a, va) of N0, N1 and N2 per fold: does fusion beat the better single
+           modality, and does N2 beat N0? (N0 has the va head only.)
 
-Every table gets a last column "mean ± std" over the folds it has (sample standard deviation,
-0 for a single fold). Cells are validation accuracies of the run's best epoch (summary.json
+Every table gets the columns "mean ± std" over the folds it has (sample standard deviation,
+0 for a single fold) and "95% CI", Student's t interval of that mean (– for a single fold). Cells are validation accuracies of the run's best epoch (summary.json
 "val"), written as percentages as in the paper; a run not made yet is "–".
 """
 
@@ -20,6 +22,7 @@ import os
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
+from scipy import stats
 
 from mrpn_tf.data import features
 
@@ -32,8 +35,10 @@ TABLE1_ROWS = (("AM(NT)", "AM", False), ("AM(T)", "AM", True), ("VM(NT)", "VM", 
 NETWORK_ROWS = (("N0", "N0"), ("N1", "N1"), ("N2 (MRPN)", "N2"))
 TABLE1_NETWORKS = ("AM", "VM", "N0")
 NETWORK_TABLE_NETWORKS = ("N0", "N1", "N2")
+HEAD_ROWS = (features.V, features.A, features.VA)
 MISSING = "–"
 MEAN_STD = "mean ± std"
+CI = "95% CI"
 
 # (network, time augmentation, fold) -> that run's summary.json.
 Results = Mapping[tuple[str, bool, int], Mapping]
@@ -83,6 +88,36 @@ def networks_table(results: Results, dataset: str, fold_ids: Sequence[int],
                  dataset.upper(), list(fold_names), rows)
 
 
+def heads_table(results: Results, dataset: str, fold_ids: Sequence[int],
+                fold_names: Sequence[str], networks: Sequence[str], time_augment: bool) -> Table:
+    """Each head of N0, N1 and N2 per fold (a head a network lacks is not a row)."""
+    rows = []
+    for label, net in NETWORK_ROWS:
+        if net not in networks:
+            continue
+        for head in HEAD_ROWS:
+            if net == "N0" and head != features.VA:
+                continue
+            values = []
+            for k in fold_ids:
+                summary = results.get((net, time_augment, k))
+                values.append(None if summary is None else float(summary["val"][head]["accuracy"]))
+            rows.append((f"{label} {head}", values))
+    return Table("Every head of N0, N1 and N2 (v: the face side head, a: the voice side head, "
+                 "va: the fusion): validation accuracy", "heads_networks", dataset.upper(),
+                 list(fold_names), rows)
+
+
+def confidence_interval(values: Sequence[Optional[float]], level: float = 0.95
+                        ) -> Optional[tuple[float, float]]:
+    """Student's t interval of the mean of the values present; None for fewer than two."""
+    present = np.array([v for v in values if v is not None], dtype=np.float64)
+    if present.size < 2:
+        return None
+    half = stats.t.ppf(0.5 + level / 2, present.size - 1) * present.std(ddof=1) / np.sqrt(present.size)
+    return float(present.mean() - half), float(present.mean() + half)
+
+
 def mean_std(values: Sequence[Optional[float]]) -> Optional[tuple[float, float]]:
     """Mean and sample standard deviation of the values present; None when none is."""
     present = np.array([v for v in values if v is not None], dtype=np.float64)
@@ -97,29 +132,35 @@ def _percent(value: Optional[float]) -> str:
 
 
 def _summary_cell(values: Sequence[Optional[float]]) -> str:
-    stats = mean_std(values)
-    return MISSING if stats is None else f"{100 * stats[0]:.1f}% ± {100 * stats[1]:.1f}%"
+    moments = mean_std(values)
+    return MISSING if moments is None else f"{100 * moments[0]:.1f}% ± {100 * moments[1]:.1f}%"
+
+
+def _interval_cell(values: Sequence[Optional[float]]) -> str:
+    interval = confidence_interval(values)
+    return MISSING if interval is None else f"{100 * interval[0]:.1f}–{100 * interval[1]:.1f}%"
 
 
 def to_markdown(table: Table) -> str:
-    """The table as Markdown: title line, then the paper's layout plus "mean ± std"."""
-    header = [table.corner] + table.folds + [MEAN_STD]
+    """The table as Markdown: title line, then the paper's layout plus the mean and the 95% CI."""
+    header = [table.corner] + table.folds + [MEAN_STD, CI]
     lines = [f"**{table.title}**", "", "| " + " | ".join(header) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for label, values in table.rows:
-        cells = [label] + [_percent(v) for v in values] + [_summary_cell(values)]
+        cells = [label] + [_percent(v) for v in values] + [_summary_cell(values), _interval_cell(values)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def to_csv(table: Table) -> str:
-    """The table as CSV: accuracies in percent (1 decimal), then mean and std columns."""
+    """The table as CSV: accuracies in percent (2 decimals), then mean, std and the 95% CI."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([table.corner] + table.folds + ["mean", "std"])
+    writer.writerow([table.corner] + table.folds + ["mean", "std", "ci95_low", "ci95_high"])
     for label, values in table.rows:
-        stats = mean_std(values)
-        summary = ["", ""] if stats is None else [f"{100 * stats[0]:.2f}", f"{100 * stats[1]:.2f}"]
+        moments, interval = mean_std(values), confidence_interval(values)
+        summary = ["", ""] if moments is None else [f"{100 * moments[0]:.2f}", f"{100 * moments[1]:.2f}"]
+        summary += ["", ""] if interval is None else [f"{100 * interval[0]:.2f}", f"{100 * interval[1]:.2f}"]
         writer.writerow([label] + ["" if v is None else f"{100 * v:.2f}" for v in values] + summary)
     return out.getvalue()
 

@@ -45,6 +45,7 @@ from typing import Optional, Sequence
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.data import datasets
+from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.demo import clip_plan
 from mrpn_tf.data.folds import folds
 from mrpn_tf.studies import interference_data
@@ -182,7 +183,7 @@ def write_report(
     Returns:
       File name -> path (the precise plot only once a run has a precise score).
     """
-    chance = 1.0 / len(datasets.label_names(config.data.dataset))
+    chance = 1.0 / len(label_sets.run_labels(config.data))
     fold = folds.fold(config.data.dataset, config.data.fold)
     actors = ", ".join(map(str, fuzzy.actors))
     epochs = f"{config.train.epochs} epoch{'s' if config.train.epochs != 1 else ''}"

@@ -6,7 +6,10 @@ Each check names what it found and what it expected:
   * the fold has training clips (at least one full global batch) and validation clips;
     `data.fold=all` has every clip of the dataset for training and no validation (so nothing
     may stop on validation loss);
-  * the network's modalities are in the data (AM needs audio, VM video, N0-N2 both);
+  * the network's modalities are in the data (AM needs audio, VM video, N0-N2 both; faces
+    paired from another corpus, `data.video_dataset`, provide the video);
+  * the run's labels and each corpus's map onto them (`label_sets`); clips of a dropped
+    emotion are not counted;
   * pretrained extractor weights named by the config exist;
   * mixed precision / XLA are asked for only where there is a GPU.
 """
@@ -18,6 +21,7 @@ import os
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import prepared_index
+from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.data.pipeline import tfrecord_source
 from mrpn_tf.data.pipeline import video_source
@@ -53,7 +57,12 @@ def _prepared_clip_counts(config: config_lib.Config, train: tuple, val: tuple) -
         if key in settings and settings[key] != wanted:
             raise ValueError(f"{data.prepared_dir} was prepared with {key}={settings[key]!r} "
                              f"but the config has data.{key}={wanted!r}")
-    return SplitSizes(len(prepared_index.clips(index, train)), len(prepared_index.clips(index, val)))
+    kept = label_sets.label_ids(data, data.dataset) != label_sets.DROPPED
+
+    def count(actors):
+        return sum(bool(kept[int(clip["label"])]) for clip in prepared_index.clips(index, actors))
+
+    return SplitSizes(count(train), count(val))
 
 
 def split_sizes(config: config_lib.Config) -> SplitSizes:
@@ -70,11 +79,14 @@ def split_sizes(config: config_lib.Config) -> SplitSizes:
     if config.data.source == "tfrecord":
         return _prepared_clip_counts(config, train, val)
 
+    kept = label_sets.label_ids(config.data, config.data.dataset) != label_sets.DROPPED
+
     def count(actors):
         try:
-            return len(video_source.clip_entries(config, actors))
+            entries = video_source.clip_entries(config, actors)
         except ValueError:  # no clip of these actors: counted as 0, reported below
             return 0
+        return sum(bool(kept[int(entry.label)]) for entry in entries)
 
     return SplitSizes(count(train), count(val))
 
@@ -108,7 +120,8 @@ def check_no_validation_stop(config: config_lib.Config) -> None:
 
 def check_modalities(config: config_lib.Config) -> None:
     """Refuses a network that reads a stream the data does not have."""
-    missing = set(NEEDS[config.model.network]) - set(PROVIDES[config.data.modality])
+    provided = set(PROVIDES[config.data.modality]) | ({"video"} if config.data.video_dataset else set())
+    missing = set(NEEDS[config.model.network]) - provided
     if missing:
         raise ValueError(f"model.network={config.model.network} reads {', '.join(sorted(missing))}, "
                          f"which data.modality={config.data.modality!r} does not provide")
@@ -146,6 +159,7 @@ def check_run(config: config_lib.Config, global_batch: int, has_gpu: bool) -> Sp
     """
     try:
         check_modalities(config)
+        label_sets.check(config.data)
         check_extractor_weights(config.model)
         check_accelerator_switches(config.train, has_gpu)
         check_no_validation_stop(config)

@@ -31,7 +31,7 @@ import yaml
 from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
-from mrpn_tf.data import datasets
+from mrpn_tf.data.datasets import label_sets
 
 LABELS_NAME = "labels.json"
 MODEL_NAME = "model.keras"
@@ -159,7 +159,7 @@ def create(run_dir: RunDir, config: config_lib.Config) -> None:
     overrides.save_resolved(config, run_dir.root)
     files.write_json(run_dir.labels_path, {
         "dataset": config.data.dataset,
-        "labels": list(datasets.label_names(config.data.dataset)),
+        "labels": list(label_sets.run_labels(config.data)),
     })
 
 

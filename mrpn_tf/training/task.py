@@ -38,7 +38,7 @@ import tensorflow as tf
 from mrpn_tf import model as model_lib
 from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import datasets
+from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.export import run_export
@@ -332,7 +332,7 @@ def train(
         tf.config.experimental.enable_op_determinism()
     apply_switches(config.train)
     with strategy.scope():
-        model = build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
+        model = build_compiled_model(config, len(label_sets.run_labels(config.data)))
     fit(model, config, strategy, run_dir, sizes, extra_callbacks)
     validating = dataset_builder.has_validation(config)
     if validating:

@@ -26,7 +26,7 @@ import keras_tuner
 import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import datasets
+from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
@@ -95,7 +95,7 @@ class MRPNHyperModel(keras_tuner.HyperModel):
         """
         config = self.trial_config(hp)
         _seed_as_train_does(config.train)
-        return task.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
+        return task.build_compiled_model(config, len(label_sets.run_labels(config.data)))
 
     def fit(
         self,

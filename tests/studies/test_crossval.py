@@ -29,6 +29,12 @@ def test_plan_runs_doubles_the_table1_networks():
     assert len(runs) == 10
 
 
+def test_plan_runs_runs_n0_once_without_table1():
+    """N0 beside N1 / N2 only (Table 2's question) runs in the config's mode, as they do."""
+    runs = crossval_runs.plan_runs(["N0", "N1", "N2"], [1, 2], time_augment=True)
+    assert [r.name for r in runs if r.fold == 2] == ["N0-T", "N1-T", "N2-T"]
+
+
 def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
     t_file = tmp_path / "t.yaml"
     t_file.write_text("train:\n  epochs: 7\naudio:\n  freq_mask_bins: 3\n")
@@ -88,15 +94,22 @@ def test_tables_in_the_paper_layout_with_mean_and_std():
     }
     table1 = crossval_tables.table1(results, "ravdess", [1, 2], ["A1,2", "A3,4"], ["AM", "N0"])
     markdown = crossval_tables.to_markdown(table1).splitlines()
-    assert markdown[2] == "| RAVDESS | A1,2 | A3,4 | mean ± std |"
-    assert markdown[4] == "| AM(NT) | 70.8% | 55.0% | 62.9% ± 11.2% |"
-    assert markdown[5] == "| AM(T) | 71.6% | – | 71.6% ± 0.0% |"
-    assert markdown[6] == "| JM(NT) | – | – | – |"
+    assert markdown[2] == "| RAVDESS | A1,2 | A3,4 | mean ± std | 95% CI |"
+    # t interval of two folds: 62.9 +- 12.706 * 11.2 / sqrt(2)
+    assert markdown[4] == "| AM(NT) | 70.8% | 55.0% | 62.9% ± 11.2% | -37.5–163.3% |"
+    assert markdown[5] == "| AM(T) | 71.6% | – | 71.6% ± 0.0% | – |"
+    assert markdown[6] == "| JM(NT) | – | – | – | – |"
     assert [label for label, _ in table1.rows] == ["AM(NT)", "AM(T)", "JM(NT)", "JM(T)"]
     networks = crossval_tables.networks_table(results, "cremad", [1, 2], ["S1", "S2"], ["N0"], True)
     assert networks.name == "table3_networks"
     csv_lines = crossval_tables.to_csv(networks).splitlines()
-    assert csv_lines == ["CREMAD,S1,S2,mean,std", "N0,97.50,90.30,93.90,5.09"]
+    assert csv_lines == ["CREMAD,S1,S2,mean,std,ci95_low,ci95_high",
+                         "N0,97.50,90.30,93.90,5.09,48.16,139.64"]
+    heads = crossval_tables.heads_table(results, "ravdess", [1, 2], ["A1,2", "A3,4"],
+                                        ["N0", "N1"], True)
+    # N0 has the fusion head only; a network without runs has empty cells.
+    assert [label for label, _ in heads.rows] == ["N0 va", "N1 v", "N1 a", "N1 va"]
+    assert heads.rows[0][1] == [0.975, 0.903] and heads.rows[1][1] == [None, None]
 
 
 def test_folds_without_validation_clips_are_refused_before_training(tmp_path):
@@ -134,7 +147,7 @@ def test_crossval_two_folds_writes_both_tables_and_resumes(prepared_dir, tmp_pat
             assert os.path.getsize(os.path.join(out, f"{name}.{extension}")) > 0
     with open(os.path.join(out, "table2_networks.csv")) as f:
         rows = f.read().splitlines()
-    assert rows[0] == "DEMO,\"A1,2\",\"A3,4\",mean,std" and rows[1].startswith("N0,")
+    assert rows[0] == 'DEMO,"A1,2","A3,4",mean,std,ci95_low,ci95_high' and rows[1].startswith("N0,")
     assert all(os.path.isfile(os.path.join(out, f"fold{k}", run, "summary.json"))
                for k in (1, 2) for run in ("N0-T", "N0-NT"))
     capsys.readouterr()

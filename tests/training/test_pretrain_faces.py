@@ -18,6 +18,7 @@ from mrpn_tf.export import run_export
 from mrpn_tf.model import layer_names
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training.pretraining import face_report
+from mrpn_tf.data import fer2013_faces
 from mrpn_tf.training.pretraining import fer2013
 from tests.data.datasets import fer_files
 
@@ -120,13 +121,13 @@ def test_detector_crops_of_real_fer_faces(shared_dir, face_model_path):
     faces = fer_data.FerSet(np.stack([fer_data.read_image_grey(p) for p in paths]),
                             np.full(len(paths), 5, np.int32), paths)
     config = run_files.load_run_config([FACES_RUN_FILE], [])
-    boxes, found = fer2013.detect_boxes(faces, face_model_path, config.video.face_margin,
+    boxes, found = fer2013_faces.detect_boxes(faces, face_model_path, config.video.face_margin,
                                         config.video.min_face_score)
     assert found.mean() >= 0.8
     sides = boxes[found, 2] - boxes[found, 0]
     assert 40 <= np.median(sides) <= 60
-    whole = fer2013.crops(faces, boxes, 48, whole=True)
-    np.testing.assert_array_equal(whole[~found], fer2013.crops(faces, boxes, 48)[~found])
+    whole = fer2013_faces.crops(faces, boxes, 48, whole=True)
+    np.testing.assert_array_equal(whole[~found], fer2013_faces.crops(faces, boxes, 48)[~found])
     assert np.abs(whole[0].astype(int) - faces.images[0]).mean() < 1  # the whole image, as it is
 
 

@@ -3,7 +3,8 @@
 Assembly only; every step lives in the module named after it:
 
   records (tfrecord shards | videos decoded in tf.data) -> parse -> check (clip_validation)
-  -> cache (when it fits) -> shuffle (train) -> per-clip seed -> cross-clip pairing (train)
+  -> the run's labels (face_pairing.relabel) -> cache (when it fits)
+  -> faces of another corpus by label (face_pairing, `data.video_dataset`) -> shuffle (train) -> per-clip seed -> cross-clip pairing (train)
   -> clip_example: slice + augment (train) / whole clip (eval), spectrogram segments
   -> batch with padding and masks (drop remainder in train; full padded batches in eval)
   -> mixup (train, `data.mixup_alpha` > 0: targets become class distributions)
@@ -23,11 +24,12 @@ import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record
-from mrpn_tf.data import datasets
+from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import batching
 from mrpn_tf.data.pipeline import clip_features
 from mrpn_tf.data.pipeline import clip_validation
+from mrpn_tf.data.pipeline import face_pairing
 from mrpn_tf.data.pipeline import mixup
 from mrpn_tf.data.pipeline import pairing
 from mrpn_tf.data.pipeline import tfrecord_source
@@ -68,11 +70,15 @@ def has_validation(config: config_lib.Config) -> bool:
 
 def _parsed_clips(
     config: config_lib.Config,
+    split: str,
     actors: Sequence[int],
     is_training: bool,
     input_context: tf.distribute.InputContext | None,
+    seed: int,
 ) -> tf.data.Dataset:
-    """Parsed, checked records of the configured source, cached when they fit in memory."""
+    """Parsed, checked records of the configured source under the run's labels, cached when
+    they fit in memory, then given their paired faces (`data.video_dataset`): the split's
+    faces, drawn anew each pass when `is_training`."""
     if config.data.source == "videos":
         records, size = video_source.read_records(config, actors, is_training, input_context)
     else:
@@ -85,8 +91,12 @@ def _parsed_clips(
         lambda clip: clip_validation.check_clip(clip, config.data.modality),
         num_parallel_calls=parallel,
     )
+    clips = face_pairing.relabel(clips, config)
     # Parsed but not augmented: every epoch draws new slices and augmentations from it.
-    return clips.cache() if size <= config.data.cache_max_mb * 2**20 else clips
+    clips = clips.cache() if size <= config.data.cache_max_mb * 2**20 else clips
+    if config.data.video_dataset:
+        clips = face_pairing.with_faces(clips, config, split == TRAIN, is_training, seed)
+    return clips
 
 
 def parsed_clips(
@@ -111,7 +121,7 @@ def parsed_clips(
     """
     _check_split(split)
     actors = split_actors(config, split, fold) if actors is None else actors
-    return _parsed_clips(config, actors, False, None)
+    return _parsed_clips(config, split, actors, False, None, config.data.seed)
 
 
 def _batches(
@@ -158,7 +168,7 @@ def build_dataset(
         batch_size = input_context.get_per_replica_batch_size(batch_size)
         pipeline_id = input_context.input_pipeline_id
     seed = config.data.seed + _PIPELINE_SEED_STRIDE * pipeline_id
-    clips = _parsed_clips(config, actors, is_training, input_context)
+    clips = _parsed_clips(config, split, actors, is_training, input_context, seed)
     if is_training:
         clips = clips.shuffle(config.data.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
@@ -180,7 +190,7 @@ def build_dataset(
 
 def _mixed(batches: tf.data.Dataset, config: config_lib.Config, seed: int) -> tf.data.Dataset:
     """Mixup of every training batch, from a stateless seed per batch (`mixup.mix_batch`)."""
-    num_classes = len(datasets.label_names(config.data.dataset))
+    num_classes = len(label_sets.run_labels(config.data))
     alpha = config.data.mixup_alpha
     # Its own stream of seeds, apart from the per-clip seeds above.
     seeds = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True).batch(2)

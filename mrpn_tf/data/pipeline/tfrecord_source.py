@@ -25,11 +25,17 @@ CHECKED_SETTINGS = {
 def check_settings(index: dict, config: config_lib.Config, prepared_dir: str) -> None:
     """Refuses a prepared folder whose frame rate, crop size or sample rate differ from config.
 
+    The video settings are not checked where the folder's frames are not used: an audio-only
+    folder (`data.modality=audio`) holds none, and a run that pairs its clips with faces of
+    another corpus (`data.video_dataset`) replaces them.
+
     Raises:
       ValueError: naming the folder, the setting, what was found and what was expected.
     """
     found = index.get("settings", {})
     for key, (section, field) in CHECKED_SETTINGS.items():
+        if section == "video" and (found.get("modality") == "audio" or config.data.video_dataset):
+            continue  # no frames used from this folder: its video settings bind nothing
         wanted = getattr(getattr(config, section), field)
         if key in found and found[key] != wanted:
             raise ValueError(

@@ -24,6 +24,7 @@ from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import task
 from mrpn_tf.training.pretraining import extractor_training
 from mrpn_tf.training.pretraining import face_report
+from mrpn_tf.data import fer2013_faces
 from mrpn_tf.training.pretraining import fer2013
 from mrpn_tf.training.pretraining import speakers
 
@@ -60,11 +61,11 @@ def pretrain_faces(fer_path: str, config: config_lib.Config, out_path: str) -> d
     detector = model_store.resolve_face_model(config.video.face_model)
     cache = config.data.prepared_dir or os.path.join("prepared", datasets.FER2013)
     train_set, val_set = usages[fer_data.TRAINING], usages[fer_data.PUBLIC_TEST]
-    train_boxes, train_found = fer2013.cached_boxes(train_set, fer_data.TRAINING, config.video, detector, cache)
-    val_boxes, val_found = fer2013.cached_boxes(val_set, fer_data.PUBLIC_TEST, config.video, detector, cache)
+    train_boxes, train_found = fer2013_faces.cached_boxes(train_set, fer_data.TRAINING, config.video, detector, cache)
+    val_boxes, val_found = fer2013_faces.cached_boxes(val_set, fer_data.PUBLIC_TEST, config.video, detector, cache)
     size = config.video.crop_size
-    train_crops = fer2013.crops(train_set, train_boxes, size)
-    val_crops = fer2013.crops(val_set, val_boxes, size)
+    train_crops = fer2013_faces.crops(train_set, train_boxes, size)
+    val_crops = fer2013_faces.crops(val_set, val_boxes, size)
 
     run_dir = task.resolve_run_dir(config)
     run_dir_lib.create(run_dir, config)
@@ -85,7 +86,7 @@ def pretrain_faces(fer_path: str, config: config_lib.Config, out_path: str) -> d
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
     extractor.save_weights(out_path)
 
-    whole_crops = fer2013.crops(val_set, val_boxes, size, whole=True)
+    whole_crops = fer2013_faces.crops(val_set, val_boxes, size, whole=True)
     report = face_report.score_faces(
         model, {"detector crops": val_crops, "whole images": whole_crops}, val_set.labels,
         config.video, batch)
