@@ -26,6 +26,7 @@ import tensorflow as tf
 from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets, features
+from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.pipeline import dataset_builder, spectrogram_segments
 from mrpn_tf.model import build_model
 from mrpn_tf.demo import demo_run
@@ -122,7 +123,7 @@ def fit_real_vs_memory(epochs: int) -> dict:
     real = input_data.model_dataset(config, dataset_builder.TRAIN, *keys)
     memory, steps = in_memory(real)
     inputs = {"real": real.repeat(), "memory": memory.repeat().prefetch(2)}
-    model = task.build_compiled_model(config, len(datasets.label_names(config.data.dataset)))
+    model = task.build_compiled_model(config, len(label_sets.run_labels(config.data)))
     times = {name: [] for name in inputs}
     for epoch in range(epochs + 1):
         for name, dataset in inputs.items():
