@@ -52,6 +52,7 @@ from mrpn_tf.export import windowing
 # The side head that scores a clip missing a stream, by the stream it misses.
 FALLBACK_HEAD = {datasets.AUDIO: features.V, datasets.VIDEO: features.A}
 CENTRAL = "central branch"
+_SIDE_HEAD_OF = {signature: head for head, signature in signature_keys.SIDE_HEAD_SIGNATURES.items()}
 # Stills scored per model call by `predict_stills` (one window each).
 STILL_BATCH = 64
 
@@ -258,9 +259,29 @@ class Predictor:
     def predict_clip(self, clip: clip_loader.LoadedClip) -> ClipPrediction:
         """Scores decoded streams (`clip_loader.load_clip` or `load_image`)."""
         signature, branch, note = self._signature(clip)
+        return self._prediction(clip, branch, note, *self._scored(clip, signature))
+
+    def predict_heads(self, clip: clip_loader.LoadedClip) -> dict[str, ClipPrediction]:
+        """Every head's answer on one clip: what `predict_clip` answers, keyed by its head
+        (`va` for the central branch of a clip with both streams), and each side head the
+        export has (`v`, `a` of an N1 / N2) on its own stream alone."""
+        signature, branch, note = self._signature(clip)
+        answer = self._prediction(clip, branch, note, *self._scored(clip, signature))
+        if signature != signature_keys.SERVING_DEFAULT:  # a side head stood in
+            return {_SIDE_HEAD_OF[signature]: answer}
+        if self._modality() != datasets.AV:
+            return {self.metadata["heads"][0]: answer}
+        answers = {features.VA: answer}
+        for head, side_signature in signature_keys.SIDE_HEAD_SIGNATURES.items():
+            if side_signature in self.backend.signatures():
+                answers[head] = self._prediction(clip, f"{head} side head", clip.note,
+                                                 *self._scored(clip, side_signature))
+        return answers
+
+    def _scored(self, clip: clip_loader.LoadedClip, signature: str):
+        """(window times, window probabilities) of the streams `signature` takes."""
         batch, times = self._windows(clip, signature)
-        return self._prediction(clip, branch, note, times,
-                                self.backend.window_probabilities(signature, batch))
+        return times, self.backend.window_probabilities(signature, batch)
 
     def _prediction(self, clip, branch, note, times, window_p) -> ClipPrediction:
         clip_p = windowing.clip_probabilities(window_p)
@@ -280,9 +301,19 @@ class Predictor:
           clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
           PredictError: the clip lacks a stream the model cannot do without.
         """
+        return self.predict_clip(self.load_file(path))
+
+    def load_file(self, path: str) -> clip_loader.LoadedClip:
+        """A file's streams as this model reads them: a still image's face as a one-frame
+        clip (`load_still`), else the clip decoded and cropped as `prepare` does.
+
+        Raises:
+          clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
+          PredictError: a still image for a model that does not see.
+        """
         if still_image.is_image(path):
-            return self.predict_clip(self.load_still(path))
-        return self.predict_clip(clip_loader.load_clip(path, self.config, self._modality()))
+            return self.load_still(path)
+        return clip_loader.load_clip(path, self.config, self._modality())
 
     def load_still(self, path: str) -> clip_loader.LoadedClip:
         """A still image's face as a one-frame clip, refused by a model that does not see.

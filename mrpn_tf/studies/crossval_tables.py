@@ -22,9 +22,9 @@ import os
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
-from scipy import stats
 
 from mrpn_tf.data import features
+from mrpn_tf.studies import confidence
 
 # The head each network is scored on.
 SCORED_HEAD = {"AM": features.A, "VM": features.V, "N0": features.VA, "N1": features.VA,
@@ -108,14 +108,10 @@ def heads_table(results: Results, dataset: str, fold_ids: Sequence[int],
                  list(fold_names), rows)
 
 
-def confidence_interval(values: Sequence[Optional[float]], level: float = 0.95
-                        ) -> Optional[tuple[float, float]]:
-    """Student's t interval of the mean of the values present; None for fewer than two."""
-    present = np.array([v for v in values if v is not None], dtype=np.float64)
-    if present.size < 2:
-        return None
-    half = stats.t.ppf(0.5 + level / 2, present.size - 1) * present.std(ddof=1) / np.sqrt(present.size)
-    return float(present.mean() - half), float(present.mean() + half)
+def confidence_interval(values: Sequence[Optional[float]]) -> Optional[confidence.Interval]:
+    """The 95 % t-interval of the mean of the values present; None for fewer than two."""
+    present = [v for v in values if v is not None]
+    return confidence.t_interval(present) if len(present) > 1 else None
 
 
 def mean_std(values: Sequence[Optional[float]]) -> Optional[tuple[float, float]]:
@@ -138,7 +134,7 @@ def _summary_cell(values: Sequence[Optional[float]]) -> str:
 
 def _interval_cell(values: Sequence[Optional[float]]) -> str:
     interval = confidence_interval(values)
-    return MISSING if interval is None else f"{100 * interval[0]:.1f}–{100 * interval[1]:.1f}%"
+    return MISSING if interval is None else f"{100 * interval.low:.1f}–{100 * interval.high:.1f}%"
 
 
 def to_markdown(table: Table) -> str:
@@ -160,7 +156,7 @@ def to_csv(table: Table) -> str:
     for label, values in table.rows:
         moments, interval = mean_std(values), confidence_interval(values)
         summary = ["", ""] if moments is None else [f"{100 * moments[0]:.2f}", f"{100 * moments[1]:.2f}"]
-        summary += ["", ""] if interval is None else [f"{100 * interval[0]:.2f}", f"{100 * interval[1]:.2f}"]
+        summary += ["", ""] if interval is None else [f"{100 * interval.low:.2f}", f"{100 * interval.high:.2f}"]
         writer.writerow([label] + ["" if v is None else f"{100 * v:.2f}" for v in values] + summary)
     return out.getvalue()
 

@@ -143,3 +143,34 @@ def test_cli_refuses_a_model_path_that_is_no_export(tmp_path, capsys):
 def test_load_clip_error_names_the_file(videos, savedmodel_predictor):
     with pytest.raises(clip_preparation.ClipError, match="garbage.mp4: .*unreadable or corrupt"):
         clip_loader.load_clip(videos["garbage"], savedmodel_predictor.config)
+
+
+def test_every_head_answers_on_a_real_clip_and_the_fusion_is_predicts_answer(
+        savedmodel_predictor, videos, loaded, shared_dir, tmp_path):
+    """predict_heads: va is what predict answers; v and a are the side heads on one stream."""
+    from mrpn_tf.studies import real_clips
+
+    clip = savedmodel_predictor.load_file(videos["mp4"])
+    answers = savedmodel_predictor.predict_heads(clip)
+    assert list(answers) == ["va", "v", "a"]
+    assert answers["va"] == savedmodel_predictor.predict_clip(clip)
+    for head, signature in keys.SIDE_HEAD_SIGNATURES.items():
+        batch, _ = windowing.raw_windows(clip.frames if head == "v" else None,
+                                         clip.waveform if head == "a" else None,
+                                         savedmodel_predictor.spec)
+        direct = loaded.signatures[signature](**batch)[keys.PROBABILITIES].numpy().mean(axis=0)
+        np.testing.assert_allclose(list(answers[head].probabilities.values()), direct, atol=1e-6)
+        assert answers[head].branch == f"{head} side head"
+    # A clip with one stream: the head that stands in, alone.
+    silent = savedmodel_predictor.predict_heads(savedmodel_predictor.load_file(videos["silent"]))
+    assert list(silent) == ["v"] and silent["v"].branch == "v side head"
+    # The study's table: one line per real CREMA-D clip, truth from the name.
+    paths = media_files.cremad_clips(shared_dir)[:2]
+    rows = real_clips.score_clips(savedmodel_predictor, paths)
+    assert [row["truth"] for row in rows] == [real_clips.truth_of(p) for p in paths]
+    assert real_clips.truth_of("1001_DFA_ANG_XX.flv") == "angry"
+    assert real_clips.truth_of("01-01-02-01-01-01-21.mp4") == "calm"
+    written = real_clips.write(rows, "tiny", str(tmp_path / "clips"))
+    table = open(written["md"]).read().splitlines()
+    assert table[2] == "| clip | truth | va | v | a |" and table[-1].startswith("| right | | ")
+    assert len(table) == 4 + len(paths) + 1
