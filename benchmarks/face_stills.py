@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from mrpn_tf.data.media import still_image
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 
 
 def list_images(folder: str, limit: int) -> list[tuple[str, str]]:

@@ -50,14 +50,14 @@ from mrpn_tf.config import config as config_lib  # noqa: E402
 from mrpn_tf.data import datasets  # noqa: E402
 from mrpn_tf.data import features  # noqa: E402
 from mrpn_tf.data.pipeline import dataset_builder  # noqa: E402
-from mrpn_tf.export import predictor  # noqa: E402
-from mrpn_tf.export import window_scoring  # noqa: E402
+from mrpn_tf.inference import predictor  # noqa: E402
+from mrpn_tf.inference import window_scoring  # noqa: E402
 from mrpn_tf.export import run_export  # noqa: E402
 from mrpn_tf.training import run_dir as run_dir_lib  # noqa: E402
-from mrpn_tf.export import serving_preprocessing  # noqa: E402
-from mrpn_tf.export import signature_keys  # noqa: E402
+from mrpn_tf.inference import serving_preprocessing  # noqa: E402
+from mrpn_tf.inference import signature_keys  # noqa: E402
 from mrpn_tf.export import tflite_export  # noqa: E402
-from mrpn_tf.export import windowing  # noqa: E402
+from mrpn_tf.inference import windowing  # noqa: E402
 from mrpn_tf.model import build_model  # noqa: E402
 from mrpn_tf.model import inference_model  # noqa: E402
 from mrpn_tf.demo import demo_run  # noqa: E402

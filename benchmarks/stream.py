@@ -29,7 +29,7 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
 from mrpn_tf.data.media import decode
 from mrpn_tf.data.media.encode import write_media
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.export import run_export
 from mrpn_tf.model import build_model
 from mrpn_tf.stream import session as session_lib

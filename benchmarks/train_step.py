@@ -25,12 +25,12 @@ import tensorflow as tf
 
 from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import datasets, features
+from mrpn_tf.data import features
 from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.pipeline import dataset_builder, spectrogram_segments
 from mrpn_tf.model import build_model
 from mrpn_tf.demo import demo_run
-from mrpn_tf.training import input_data, task
+from mrpn_tf.training import accelerator_switches, input_data, task
 
 MATMUL_N = 2048
 
@@ -78,7 +78,7 @@ def forward_flops(config: config_lib.Config, inputs: dict) -> float:
 
 def step_speed(config: config_lib.Config, batch: int, clip_s: float, steps: int) -> dict:
     """clips/s and GFLOP/s of `train_on_batch` (median of `steps` after 2 warm-up steps)."""
-    task.apply_switches(config.train)
+    accelerator_switches.apply_switches(config.train)
     inputs, targets, weights = clip_batch(config, batch, clip_s)
     flops = 3 * forward_flops(config, inputs)
     model = task.build_compiled_model(config, 8)
@@ -166,7 +166,7 @@ def main() -> None:
     for name, config, batch in [] if args.skip_steps else variants:
         _print_step(name, step_speed(config, batch, args.clip_s, args.steps), reference)
     if not args.skip_fit:
-        task.apply_switches(config_lib.tiny().train)
+        accelerator_switches.apply_switches(config_lib.tiny().train)
         fit = fit_real_vs_memory(args.fit_epochs)
         print(f"fit, tiny config on the demo set: real pipeline {fit['real_s_per_epoch']:.2f} s/epoch, "
               f"in memory {fit['memory_s_per_epoch']:.2f} s/epoch, overhead {fit['overhead']:+.1%}")

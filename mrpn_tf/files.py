@@ -9,6 +9,8 @@ the temp file, which the next write replaces. When the writer raises, the temp f
     write_json(path, value)                 JSON (indent 1, as every record in the project)
     with atomic_path(path) as tmp: ...      anything that writes by path (TFRecordWriter, PyAV)
 
+Inputs named on a command line: `expand_paths` takes each folder as its files in name order.
+
 Claimed folders. A job whose output folder may be rerun (prepare, a training run, a tuner
 search, a study) records what decides the folder's content in a file inside it, and a rerun
 continues the folder only when that record matches: a rerun with other settings would mix two
@@ -21,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 TEMP_SUFFIX = ".tmp"
 # An old and a new record -> the differences that refuse the folder, one line each.
@@ -130,3 +132,15 @@ def claim_folder(
         shown = changed if listed is None else changed[:listed]
         raise refuse("; ".join(shown) + ("; ..." if len(shown) < len(changed) else ""))
     return True
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """The files named, each folder replaced by its files in name order."""
+    expanded = []
+    for path in paths:
+        if os.path.isdir(path):
+            expanded += sorted(os.path.join(path, name) for name in os.listdir(path)
+                               if os.path.isfile(os.path.join(path, name)))
+        else:
+            expanded.append(path)
+    return expanded

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Optional, Sequence
 
+from mrpn_tf import files
 from mrpn_tf.data import clip_preparation
 from mrpn_tf.data.media import model_store
 from mrpn_tf.data.media import still_image
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -58,18 +58,6 @@ def format_text(result: predictor_lib.ClipPrediction) -> str:
         scores = " ".join(f"{p:.2f}" for p in window.probabilities.values())
         lines.append(f"  window {i} {window.start_s:5.2f}-{window.end_s:5.2f} s: {window.label:10s} [{scores}]")
     return "\n".join(lines)
-
-
-def expand_paths(paths: Sequence[str]) -> list[str]:
-    """The files named, each folder replaced by its files in name order."""
-    expanded = []
-    for path in paths:
-        if os.path.isdir(path):
-            expanded += sorted(os.path.join(path, name) for name in os.listdir(path)
-                               if os.path.isfile(os.path.join(path, name)))
-        else:
-            expanded.append(path)
-    return expanded
 
 
 def file_groups(paths: Sequence[str]) -> list[list[str]]:
@@ -102,7 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed = 0
-    for group in file_groups(expand_paths(args.files)):
+    for group in file_groups(files.expand_paths(args.files)):
         try:
             if still_image.is_image(group[0]):
                 results = predictor.predict_stills(group)

@@ -32,6 +32,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def train_and_export(config, strategy, extra_callbacks=()) -> dict:
+    """`task.train`, then, on the chief and with `export.on_train_end`, the run's export
+    (`run_export.export_run`), whose files summary.json then lists under "exports".
+
+    Args:
+      config: the resolved run config.
+      strategy: from `strategy.build_strategy()`.
+      extra_callbacks: passed to `task.train`.
+
+    Returns:
+      The run's summary.
+    """
+    from mrpn_tf.export import run_export
+    from mrpn_tf.training import run_dir, strategy as strategy_lib, task
+
+    summary = task.train(config, strategy, extra_callbacks)
+    if config.export.on_train_end and strategy_lib.is_chief():
+        summary = {**summary, "exports": dict(run_export.export_run(summary["run_dir"]))}
+        run_dir.write_summary(run_dir.RunDir(summary["run_dir"]), summary)
+    return summary
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not args.config and not os.path.isfile(DEMO_RUN_FILE):
@@ -45,13 +67,13 @@ def main(argv=None) -> int:
         return 2
     # TensorFlow after the argument checks; the strategy before any other TF work.
     from mrpn_tf.demo import demo_run
-    from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy, task
+    from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy
 
     distribution = strategy.build_strategy()
     try:
         if demo_run.needs_demo_data(config):
             demo_run.ensure_demo_data(config)
-        result = task.train(config, distribution)
+        result = train_and_export(config, distribution)
     except (preflight.PreflightError, demo_run.DemoDataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ import numpy as np
 from mrpn_tf import model as model_lib
 from mrpn_tf import predict as predict_cli
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.model import layer_names
 from mrpn_tf.stream import __main__ as stream_cli
 from tests.export import media_files

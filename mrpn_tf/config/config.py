@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from mrpn_tf.data.folds import folds as folds_lib
-
 # Field metadata key: words a numeric field also takes (`overrides` accepts them as they are).
 WORDS = "words"
+# `data.fold` of a deployment run: every actor trains, none validates (data/folds/folds.py).
+ALL_FOLDS = "all"
 
 
 @dataclasses.dataclass
@@ -33,7 +33,7 @@ class DataConfig:
     # train on every actor of the dataset for deployment, with no validation split, so no
     # learning-rate halving or early stopping on validation loss (the learning rate stays
     # train.learning_rate) and model.keras is the last of train.epochs epochs.
-    fold: int | str = dataclasses.field(default=1, metadata={WORDS: (folds_lib.ALL,)})
+    fold: int | str = dataclasses.field(default=1, metadata={WORDS: (ALL_FOLDS,)})
     # RAVDESS modality: "av" (01-01-*.mp4), "audio" (03-01-*.wav), "video" (02-01-*.mp4).
     modality: str = "av"
     # Clips per TFRecord shard: ~100 clips x ~2 MB keeps shards near the 100-200 MB that

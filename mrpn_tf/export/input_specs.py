@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import signature_keys
 
 
 def raw_specs(

@@ -49,11 +49,11 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.export import input_specs
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys
 from mrpn_tf.export import tflite_export
 from mrpn_tf.export import window_model
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 
 PREPROCESSING_SCOPE = "preprocessing"
 # Feature-file signature -> raw-file signature (the SavedModel's name for the same branch).

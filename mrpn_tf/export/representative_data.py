@@ -24,10 +24,10 @@ from mrpn_tf.data import features
 from mrpn_tf.data.datasets import fer2013
 from mrpn_tf.data.media import face_image
 from mrpn_tf.data.pipeline import dataset_builder
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import signature_keys
 from mrpn_tf.export import tflite_export
-from mrpn_tf.export import window_scoring
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import window_scoring
+from mrpn_tf.inference import windowing
 
 
 def calibration_raw_windows(

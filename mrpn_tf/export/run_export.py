@@ -29,14 +29,14 @@ import keras
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.export import input_specs
-from mrpn_tf.export import metadata as metadata_lib
+from mrpn_tf.inference import metadata as metadata_lib
 from mrpn_tf.export import raw_window_model
 from mrpn_tf.export import representative_data
 from mrpn_tf.export import serving_module
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import signature_keys
 from mrpn_tf.export import tflite_export
 from mrpn_tf.export import window_model
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 from mrpn_tf.model import testing_mode
 from mrpn_tf.training import run_dir as run_dir_lib
 

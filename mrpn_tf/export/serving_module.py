@@ -24,8 +24,8 @@ import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.export import input_specs
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys
 from mrpn_tf.model import testing_mode
 
 

@@ -20,8 +20,8 @@ import keras
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
-from mrpn_tf.export import signature_keys
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import signature_keys
+from mrpn_tf.inference import windowing
 from mrpn_tf.model import networks
 from mrpn_tf.model import testing_mode
 

@@ -25,7 +25,7 @@ import sys
 from typing import Optional, Sequence
 
 from mrpn_tf.data.media import model_store
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.stream import scorer as scorer_lib
 from mrpn_tf.stream import session as session_lib
 from mrpn_tf.stream import source as source_lib

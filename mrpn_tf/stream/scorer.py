@@ -19,9 +19,9 @@ import numpy as np
 
 from mrpn_tf.data import features
 from mrpn_tf.data.media.live_face_track import TrackedFrame
-from mrpn_tf.export import clip_loader
-from mrpn_tf.export import predictor as predictor_lib
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import clip_loader
+from mrpn_tf.inference import predictor as predictor_lib
+from mrpn_tf.inference import windowing
 from mrpn_tf.stream import window_buffer
 from mrpn_tf.stream import window_crops
 

@@ -24,8 +24,8 @@ from mrpn_tf.data.media import decode
 from mrpn_tf.data.media import live_face_track
 from mrpn_tf.data.media import model_store
 from mrpn_tf.data.media.face_detector import FaceDetector
-from mrpn_tf.export import predictor as predictor_lib
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import predictor as predictor_lib
+from mrpn_tf.inference import windowing
 from mrpn_tf.stream import annotator as annotator_lib
 from mrpn_tf.stream import report as report_lib
 from mrpn_tf.stream import scorer as scorer_lib

@@ -20,7 +20,7 @@ from typing import Optional
 import numpy as np
 
 from mrpn_tf.data.media.live_face_track import TrackedFrame
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 
 # Absorbs float error when a window start in seconds becomes an index (as windowing.py does).
 _INDEX_EPS = 1e-6

@@ -129,7 +129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--clips-dir", default="", help="keep the .mp4 files here (default: a temp dir)")
     parser.add_argument("--face-model", default="")
     args = parser.parse_args(argv)
-    from mrpn_tf.export import predictor as predictor_lib
+    from mrpn_tf.inference import predictor as predictor_lib
 
     predictor = predictor_lib.Predictor.load(args.model, args.face_model)
     with tempfile.TemporaryDirectory() as tmp:

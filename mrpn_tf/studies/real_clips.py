@@ -102,10 +102,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--out", required=True, help="output prefix (writes .md and .json)")
     parser.add_argument("--face-model", default="", help="BlazeFace .tflite")
     args = parser.parse_args(argv)
-    from mrpn_tf import predict as predict_cli
-    from mrpn_tf.export import predictor as predictor_lib
+    from mrpn_tf import files
+    from mrpn_tf.inference import predictor as predictor_lib
 
-    paths = predict_cli.expand_paths(args.files)
+    paths = files.expand_paths(args.files)
     predictor = predictor_lib.Predictor.load(args.model, args.face_model)
     rows = score_clips(predictor, paths)
     written = write(rows, args.model, args.out)

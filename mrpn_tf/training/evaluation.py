@@ -1,6 +1,6 @@
 """Evaluation of a trained model on a fold's validation clips (the held-out actors).
 
-Each clip is scored as `predict` scores it (`mrpn_tf.export.window_scoring`: the export's
+Each clip is scored as `predict` scores it (`mrpn_tf.inference.window_scoring`: the export's
 2-s windows, each standardized on its own, the clip's probabilities the mean of its
 windows'), so the accuracy a run reports (evaluation.json, summary.json, crossval) is that of
 the model a user deploys. One pass over the split collects, per clip, the label, every head's
@@ -25,7 +25,7 @@ from sklearn import metrics as sk_metrics
 from mrpn_tf import model as model_lib
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.pipeline import dataset_builder
-from mrpn_tf.export import window_scoring
+from mrpn_tf.inference import window_scoring
 from mrpn_tf.model import testing_mode
 
 # Keras's cross-entropy clips probabilities to [eps, 1 - eps]; the same here, so the loss

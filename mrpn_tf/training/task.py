@@ -5,9 +5,11 @@
       run folder: config.yaml, labels.json     (run_dir.py)
       model + AdamW + losses, in strategy.scope()
       fit on the fold's training split, validating on its held-out actors, with the
-        callbacks of `build_callbacks`; a killed run resumes from backup/ (resume.py)
+        callbacks of `callbacks.build_callbacks`; a killed run resumes from backup/ (resume.py)
       model.keras <- the checkpoint of the best epoch by validation loss
-      exact validation metrics of model.keras, export (export.on_train_end), summary.json
+      exact validation metrics of model.keras, summary.json
+(`python -m mrpn_tf.train` then exports the run when `export.on_train_end` is set: training
+never imports export.)
 
 `data.fold=all` trains a model for deployment on every actor of the dataset: no validation
 split, so no learning-rate halving or early stopping on validation loss, `train.epochs` epochs,
@@ -19,9 +21,10 @@ numbers (null).
 Paper 4.2 settings come from the config: AdamW at 5e-5, learning rate halved after ten epochs
 without a lower validation loss; the loss is eq. 5 with the configured head weights.
 
-The parts of the task follow `train`, one section each: the optimizer (`build_optimizer`),
-the GPU switches (`apply_switches`), the callbacks (`build_callbacks`) and the build before
-`fit` that lets replicas take batches of different shapes (`build_before_fit`).
+The task's parts live in modules of their own: the optimizer and the cosine schedule
+(`optimizer.py`), the GPU switches (`accelerator_switches.py`), the callbacks (`callbacks.py`)
+and the build before `fit` that lets replicas take batches of different shapes
+(`replica_batches.py`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ import time
 from typing import Any, Iterator, Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from mrpn_tf import model as model_lib
@@ -41,11 +43,14 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import dataset_builder
-from mrpn_tf.export import run_export
+from mrpn_tf.training import accelerator_switches
+from mrpn_tf.training import callbacks as callbacks_lib
 from mrpn_tf.training import evaluation
 from mrpn_tf.training import input_data
+from mrpn_tf.training import optimizer as optimizer_lib
 from mrpn_tf.training import precise_bn
 from mrpn_tf.training import preflight
+from mrpn_tf.training import replica_batches
 from mrpn_tf.training import resume
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
@@ -72,7 +77,7 @@ def build_compiled_model(config: config_lib.Config, num_classes: int) -> keras.M
     loss, loss_weights = model_lib.compile_losses(
         config.model, soft_targets, config.train.label_smoothing)
     model.compile(
-        optimizer=build_optimizer(config.train),
+        optimizer=optimizer_lib.build_optimizer(config.train),
         loss=loss,
         loss_weights=loss_weights,
         weighted_metrics={
@@ -141,7 +146,7 @@ def fit(
     resume.trim_history(run_dir.history_path, done)
     train = input_data.distributed_dataset(
         config, strategy, dataset_builder.TRAIN, inputs, heads, train_steps, replayed_epochs=done)
-    callbacks = build_callbacks(config, run_dir) + list(extra_callbacks)
+    callbacks = callbacks_lib.build_callbacks(config, run_dir) + list(extra_callbacks)
     if config.train.precise_bn_batches > 0 and strategy_lib.in_multi_worker_mode(strategy):
         raise preflight.PreflightError(
             "train.precise_bn_batches works on one machine only: with TF_CONFIG each worker "
@@ -178,7 +183,7 @@ def fit_distributed(
     """`model.fit(data, ...)` under `strategy`, on one device, several, or a cluster's workers.
 
     Lets Keras reduce the step logs across workers (strategy.py), builds the training state
-    (`build_before_fit`: replicas' batches may differ in shape), then fits in the strategy's
+    (`replica_batches.build_before_fit`: replicas' batches may differ in shape), then fits in the strategy's
     scope, with a progress bar on a terminal and one line per epoch in a log.
 
     Args:
@@ -191,9 +196,9 @@ def fit_distributed(
       `fit`'s History.
     """
     strategy_lib.make_step_logs_reducible(model, strategy)
-    build_before_fit(model, strategy)
+    replica_batches.build_before_fit(model, strategy)
     fit_kwargs.setdefault("verbose", runtime.progress_verbosity())
-    fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or ()) + [KeepMallocSettings()]
+    fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or ()) + [callbacks_lib.KeepMallocSettings()]
     with strategy.scope():
         return model.fit(data, shuffle=False, **fit_kwargs)
 
@@ -238,15 +243,6 @@ def save_last_model(
     return last
 
 
-def export(run_dir: run_dir_lib.RunDir) -> dict[str, str]:
-    """Exports the run with `run_export.export_run` (serving and TFLite files).
-
-    Returns:
-      Export name -> path, as `export_run` reports them.
-    """
-    return dict(run_export.export_run(run_dir.root))
-
-
 @dataclasses.dataclass(frozen=True)
 class RunOutcome:
     """What a finished run reports in summary.json, besides its config and history.
@@ -258,7 +254,6 @@ class RunOutcome:
       best_epoch: 1-based epoch of model.keras (the last one with `data.fold=all`).
       val_metrics: per head, model.keras on every validation clip once; None without
         validation (`data.fold=all`).
-      exports: export name -> path ({} without export).
       started: `time.time()` when the run started.
     """
 
@@ -267,7 +262,6 @@ class RunOutcome:
     replicas: int
     best_epoch: int
     val_metrics: dict[str, dict[str, float]] | None
-    exports: dict[str, str]
     started: float
 
 
@@ -298,7 +292,7 @@ def _summary(config: config_lib.Config, outcome: RunOutcome) -> dict[str, Any]:
         "final_epoch": final,
         "final_epoch_train": final_train,
         "model": run_dir.model_path,
-        "exports": outcome.exports,
+        "exports": {},  # filled by the entry point when it exports (mrpn_tf/train.py)
         "wall_time_s": round(time.time() - outcome.started, 1),
     }
 
@@ -308,7 +302,7 @@ def train(
     strategy: tf.distribute.Strategy,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, Any]:
-    """Trains, evaluates and (optionally) exports one run (module docstring).
+    """Trains and evaluates one run (module docstring).
 
     Args:
       config: the resolved config; `train.run_dir` is filled in when empty.
@@ -330,7 +324,7 @@ def train(
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:  # process-wide, and cannot be undone (config comment)
         tf.config.experimental.enable_op_determinism()
-    apply_switches(config.train)
+    accelerator_switches.apply_switches(config.train)
     with strategy.scope():
         model = build_compiled_model(config, len(label_sets.run_labels(config.data)))
     fit(model, config, strategy, run_dir, sizes, extra_callbacks)
@@ -346,206 +340,8 @@ def train(
         # The saved model, outside the strategy: the numbers describe the file that is shipped.
         saved = keras.saving.load_model(run_dir.model_path)
         val_metrics = evaluation.head_metrics(evaluation.predict_split(saved, config))
-    exports = export(run_dir) if config.export.on_train_end else {}
     summary = _summary(config, RunOutcome(
         run_dir=run_dir, sizes=sizes, replicas=strategy.num_replicas_in_sync, best_epoch=best,
-        val_metrics=val_metrics, exports=exports, started=started))
+        val_metrics=val_metrics, started=started))
     run_dir_lib.write_summary(run_dir, summary)
     return summary
-
-
-# --- The optimizer ------------------------------------------------------------
-# The optimizer of paper 4.2: "AdaMW optimizer ... initial learning rate at 5e-5".
-#
-# Decoupled weight decay (Loshchilov & Hutter) with the rate in `train.weight_decay`. Biases and
-# normalization scales / shifts are left undecayed, the usual AdamW practice: shrinking them
-# does not limit the model's capacity, it only shifts its activations.
-
-# Substrings of the variable names that are not decayed (Dense / Conv biases, BatchNorm and
-# LayerNorm gamma / beta).
-NO_DECAY = ("bias", "gamma", "beta")
-
-
-def build_optimizer(train: config_lib.TrainConfig) -> keras.optimizers.Optimizer:
-    """AdamW with the configured learning rate and weight decay.
-
-    Args:
-      train: `optimizer` (only "adamw"), `learning_rate`, `weight_decay`.
-
-    Returns:
-      A `keras.optimizers.AdamW`; create it inside the strategy scope, like the model.
-
-    Raises:
-      ValueError: an optimizer other than "adamw".
-    """
-    if train.optimizer != "adamw":
-        raise ValueError(f"train.optimizer={train.optimizer!r}; expected 'adamw' (paper 4.2)")
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=train.learning_rate, weight_decay=train.weight_decay
-    )
-    optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
-    return optimizer
-
-
-# --- The GPU switches ---------------------------------------------------------
-# The GPU switches: mixed precision (`train.mixed_precision`) and XLA (`train.xla`).
-#
-# Mixed precision runs the convolutions and the LSTM in float16 with float32 variables; the
-# softmax outputs stay float32 (`scoring.probabilities`), so the cross-entropies are computed in
-# float32, and Keras wraps the optimizer in a LossScaleOptimizer at compile time.
-#
-# XLA is switched on as TensorFlow's auto-clustering, not as `compile(jit_compile=True)`: the
-# extractors run on the gathered real frames only (masked_time_distributed.py), a batch of
-# data-dependent size that whole-step compilation cannot express. Auto-clustering compiles the
-# parts of the step graph with static shapes and leaves the gather to TensorFlow.
-#
-# Both are set before the model is built; `preflight.check_accelerator_switches` refuses them
-# on a machine without a GPU.
-
-MIXED_POLICY = "mixed_float16"
-FULL_POLICY = "float32"
-
-
-def apply_switches(train: config_lib.TrainConfig) -> None:
-    """Sets the global dtype policy and the XLA auto-clustering from the config.
-
-    Args:
-      train: `mixed_precision`, `xla`.
-    """
-    keras.mixed_precision.set_global_policy(MIXED_POLICY if train.mixed_precision else FULL_POLICY)
-    tf.config.optimizer.set_jit("autoclustering" if train.xla else False)
-
-
-# --- The callbacks ------------------------------------------------------------
-# The callbacks of a training run, in the order their epoch-end work must happen.
-#
-#   ReduceLROnPlateau  paper 4.2: the learning rate is "decreased two times if validation loss
-#                      is not dropping over ten epochs" (factor and patience from the config);
-#                      or, with train.lr_schedule="cosine", a LearningRateScheduler
-#   EarlyStopping      optional (train.early_stopping_patience > 0), on validation loss
-#   ModelCheckpoint    the weights of every epoch (the best one becomes model.keras)
-#   CSVLogger          history.csv, appended to when a run resumes
-#   TensorBoard        logs/
-#   BackupAndRestore   backup/: a killed run resumes at the last finished epoch
-#   ResumeState        backup/: what BackupAndRestore leaves out (resume.py)
-#
-# The learning-rate and stopping decisions come first so that the backup taken at the end of an
-# epoch holds the learning rate the next epoch will use. A run without validation
-# (`data.fold=all`) has no validation loss for them to watch: it has neither, and trains
-# `train.epochs` epochs on the cosine schedule (train.lr_schedule="cosine") or at
-# `train.learning_rate`.
-
-
-def build_callbacks(
-    config: config_lib.Config, run_dir: run_dir_lib.RunDir
-) -> list[keras.callbacks.Callback]:
-    """Callbacks for `fit` writing into `run_dir` (module docstring).
-
-    Args:
-      config: `train.lr_schedule`, `train.lr_factor`, `train.lr_patience`,
-        `train.early_stopping_patience`; `data.fold` (without validation, only the cosine
-        schedule applies).
-      run_dir: the folder this process writes.
-
-    Returns:
-      The callbacks, in order.
-    """
-    train = config.train
-    schedule = []
-    if train.lr_schedule == "cosine":
-        # A pure function of the epoch: a resumed run sets the same rate as an uninterrupted
-        # one, and it needs no validation (data.fold=all follows it too).
-        schedule.append(keras.callbacks.LearningRateScheduler(cosine_schedule(train)))
-    if dataset_builder.has_validation(config):
-        if train.lr_schedule == "plateau":
-            schedule.append(keras.callbacks.ReduceLROnPlateau(
-                monitor=MONITOR, factor=train.lr_factor, patience=train.lr_patience, verbose=1
-            ))
-        if train.early_stopping_patience > 0:
-            schedule.append(keras.callbacks.EarlyStopping(
-                monitor=MONITOR, patience=train.early_stopping_patience, verbose=1
-            ))
-    return schedule + [
-        keras.callbacks.ModelCheckpoint(run_dir.checkpoint_pattern, save_weights_only=True),
-        keras.callbacks.CSVLogger(run_dir.history_path, append=True),
-        keras.callbacks.TensorBoard(run_dir.logs_dir, write_graph=False, profile_batch=0),
-        # Kept after the run: rerunning a finished run folder then trains nothing more.
-        keras.callbacks.BackupAndRestore(run_dir.backup_dir, delete_checkpoint=False),
-        resume.ResumeState(run_dir.backup_dir, schedule),
-    ]
-
-
-def cosine_schedule(train: config_lib.TrainConfig):
-    """Epoch -> learning rate for `train.lr_schedule="cosine"`: from `learning_rate` at epoch 0
-    down along half a cosine, reaching 0 one epoch after the last (the last epoch still learns).
-
-    Args:
-      train: `learning_rate`, `epochs`.
-
-    Returns:
-      A function of the 0-based epoch (and the current rate, unused), as
-      `keras.callbacks.LearningRateScheduler` calls it.
-    """
-    def rate(epoch: int, current: float | None = None) -> float:
-        return float(train.learning_rate * 0.5 * (1.0 + np.cos(np.pi * epoch / train.epochs)))
-
-    return rate
-
-
-class KeepMallocSettings(keras.callbacks.Callback):
-    """Re-applies the allocator settings (runtime.py) at the first step of every pass.
-
-    Each training or validation pass creates a tf.distribute iterator, and with it a generator
-    dataset whose kernel sets glibc's trim threshold back to 128 KB.
-    """
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if batch == 0:
-            runtime.tune_malloc(again=True)
-
-    def on_test_batch_begin(self, batch, logs=None):
-        if batch == 0:
-            runtime.tune_malloc(again=True)
-
-
-# --- Fitting on replica batches of different shapes ---------------------------
-# Fitting on replica batches of different shapes (variable-length clips under tf.distribute).
-#
-# Each replica's batch is padded to its own longest clip, so two replicas' batches usually
-# differ in their time axis. tf.distribute runs such steps fine, but Keras 3's `fit` first takes
-# one distributed batch and averages it across the replicas to build the model's metrics and
-# optimizer; averaging tensors of different shapes fails (the AddN error of keras-team/keras
-# issue 19246, open for Keras 3.x).
-#
-# So the model is built beforehand, inside the strategy scope, on a one-clip batch
-# (`test_on_batch` builds the compiled losses, metrics and optimizer and changes no weight),
-# and is then told to take its strategy from the surrounding scope instead of the one it was
-# created under: Keras skips that averaging step for such a model, and `fit` runs inside
-# `strategy.scope()` with the very same strategy.
-
-def _one_clip_batch(model: keras.Model) -> tuple[dict, dict, dict]:
-    """A batch of one all-real clip of one frame / segment, shaped like the model's inputs."""
-    inputs = {
-        key: np.ones([1] + [d or 1 for d in tensor.shape[1:]], np.float32)
-        for key, tensor in model.input.items()
-    }
-    heads = list(model.output)
-    return inputs, {h: np.zeros(1, np.int32) for h in heads}, {h: np.ones(1, np.float32) for h in heads}
-
-
-def build_before_fit(model: keras.Model, strategy: tf.distribute.Strategy) -> None:
-    """Builds `model`'s training state in `strategy`'s scope and skips Keras's batch averaging.
-
-    Call after `compile`; then call `fit` (and `evaluate`) inside `strategy.scope()`.
-
-    Args:
-      model: compiled, created inside `strategy.scope()`.
-      strategy: the run's strategy.
-    """
-    with strategy.scope():
-        inputs, targets, weights = _one_clip_batch(model)
-        model.test_on_batch(inputs, targets, sample_weight=weights)
-        model.reset_metrics()
-    # Keras reads the strategy from this attribute when set and from the current scope when
-    # None; only the batch-averaging build step tells the two apart (module docstring).
-    model._distribute_strategy = None

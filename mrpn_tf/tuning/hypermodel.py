@@ -30,6 +30,7 @@ from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.training import preflight
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
+from mrpn_tf.training import accelerator_switches
 from mrpn_tf.training import task
 from mrpn_tf.tuning import objective
 from mrpn_tf.tuning import search_space
@@ -46,7 +47,7 @@ def _seed_as_train_does(train: config_lib.TrainConfig) -> None:
     keras.utils.set_random_seed(train.seed)
     if train.deterministic:  # process-wide and permanent, as in task.train
         tf.config.experimental.enable_op_determinism()
-    task.apply_switches(train)
+    accelerator_switches.apply_switches(train)
 
 
 class MRPNHyperModel(keras_tuner.HyperModel):

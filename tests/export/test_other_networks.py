@@ -15,13 +15,13 @@ from ai_edge_litert import interpreter as interpreter_lib
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.export import input_specs
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.export import run_export
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys as keys
 from mrpn_tf.export import tflite_export
 from mrpn_tf.export import window_model
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 from mrpn_tf.model import build_model
 from mrpn_tf.model import inference_model
 from tests.export import media_files

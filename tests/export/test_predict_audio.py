@@ -26,8 +26,8 @@ from mrpn_tf.data.media.encode import write_media
 from mrpn_tf.demo import emotion_cues
 from mrpn_tf.demo import voice
 from mrpn_tf.export import run_export
-from mrpn_tf.export import window_scoring
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import window_scoring
+from mrpn_tf.inference import windowing
 from mrpn_tf.model import build_model
 from mrpn_tf.model import compile_losses
 from mrpn_tf.training import precise_bn

@@ -10,10 +10,10 @@ import pytest
 
 from mrpn_tf import predict as predict_cli
 from mrpn_tf.data import clip_preparation
-from mrpn_tf.export import clip_loader
-from mrpn_tf.export import predictor as predictor_lib
-from mrpn_tf.export import signature_keys as keys
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import clip_loader
+from mrpn_tf.inference import predictor as predictor_lib
+from mrpn_tf.inference import signature_keys as keys
+from mrpn_tf.inference import windowing
 from tests.export import media_files
 
 

@@ -13,16 +13,16 @@ from ai_edge_litert import interpreter as interpreter_lib
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import spectrogram_segments
-from mrpn_tf.export import metadata as metadata_lib
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import metadata as metadata_lib
+from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.export import raw_window_model
 from mrpn_tf.export import run_export
 from mrpn_tf.export import serving_module
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys as keys
 from mrpn_tf.export import tflite_export
 from mrpn_tf.export import window_model
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 from mrpn_tf.model import build_model
 from tests.export.test_serving_module import call
 from tests.export.test_serving_module import raw_clips

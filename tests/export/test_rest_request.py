@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.inference import signature_keys as keys
 from tests.export import media_files
 
 README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")

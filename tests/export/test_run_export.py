@@ -14,11 +14,11 @@ from mrpn_tf.config import overrides
 from mrpn_tf.data import datasets
 from mrpn_tf.data import features
 from mrpn_tf.export import __main__ as export_cli
-from mrpn_tf.export import metadata as metadata_lib
+from mrpn_tf.inference import metadata as metadata_lib
 from mrpn_tf.export import representative_data
 from mrpn_tf.export import run_export
-from mrpn_tf.export import signature_keys as keys
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import signature_keys as keys
+from mrpn_tf.inference import windowing
 from mrpn_tf.training import run_dir as run_dir_lib
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from mrpn_tf.data import features
-from mrpn_tf.export import clip_loader
-from mrpn_tf.export import predictor as predictor_lib
-from mrpn_tf.export import window_scoring
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import clip_loader
+from mrpn_tf.inference import predictor as predictor_lib
+from mrpn_tf.inference import window_scoring
+from mrpn_tf.inference import windowing
 from mrpn_tf.training import evaluation
 
 # Every actor of the tiny run (conftest.py): clips of 1.5 s (shorter than a window, padded),

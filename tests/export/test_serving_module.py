@@ -13,7 +13,7 @@ import tensorflow as tf
 from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import clip_features
 from mrpn_tf.data.pipeline import video_frames
-from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.inference import signature_keys as keys
 
 ATOL = 1e-4
 

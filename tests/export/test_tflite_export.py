@@ -11,10 +11,10 @@ import tensorflow as tf
 from ai_edge_litert import interpreter as interpreter_lib
 
 from mrpn_tf.data import features
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys as keys
 from mrpn_tf.export import tflite_export
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 from tests.export.test_serving_module import call
 from tests.export.test_serving_module import raw_clips
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.export import signature_keys
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import signature_keys
+from mrpn_tf.inference import windowing
 
 
 def test_window_spec_golden_sizes():

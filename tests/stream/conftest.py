@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mrpn_tf.export import predictor as predictor_lib
+from mrpn_tf.inference import predictor as predictor_lib
 from tests.export import media_files
 from tests.stream import stream_media
 

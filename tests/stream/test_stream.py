@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from mrpn_tf.data.media import decode
-from mrpn_tf.export import clip_loader
-from mrpn_tf.export import predictor as predictor_lib
-from mrpn_tf.export import signature_keys as keys
+from mrpn_tf.inference import clip_loader
+from mrpn_tf.inference import predictor as predictor_lib
+from mrpn_tf.inference import signature_keys as keys
 from mrpn_tf.stream import __main__ as stream_cli
 from mrpn_tf.stream import session as session_lib
 from mrpn_tf.stream import source as source_lib

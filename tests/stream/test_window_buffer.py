@@ -7,7 +7,7 @@ import pytest
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.media.live_face_track import TrackedFrame
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 from mrpn_tf.stream.window_buffer import WindowBuffer
 
 SEEN = TrackedFrame(np.zeros(4), True)

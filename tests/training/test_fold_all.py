@@ -17,13 +17,14 @@ import pytest
 import tensorflow as tf
 
 from mrpn_tf import model as model_lib
+from mrpn_tf import train as train_lib
 from mrpn_tf.data import features
 from mrpn_tf.data.folds import folds
 from mrpn_tf.data.pipeline import dataset_builder
-from mrpn_tf.export import metadata as metadata_lib
-from mrpn_tf.export import signature_keys as keys
-from mrpn_tf.export import window_scoring
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import metadata as metadata_lib
+from mrpn_tf.inference import signature_keys as keys
+from mrpn_tf.inference import window_scoring
+from mrpn_tf.inference import windowing
 from mrpn_tf.training import evaluation_report
 from mrpn_tf.training import precise_bn
 from mrpn_tf.training import preflight
@@ -90,7 +91,7 @@ def fold_all_run(prepared_dir, tmp_path_factory) -> FoldAllRun:
         assert not recomputed  # a killed run saved no model
         run_dir = run_dir_lib.RunDir(str(root / "run"))
         killed = (resume.epochs_done(run_dir.backup_dir), os.stat(run_dir.checkpoint_path(1)).st_mtime_ns)
-        summary = task.train(config(), strategy)
+        summary = train_lib.train_and_export(config(), strategy)
     return FoldAllRun(run_dir, summary, config(), killed, recomputed)
 
 

@@ -98,17 +98,18 @@ def test_cosine_schedule_decays_from_the_rate_and_is_a_function_of_the_epoch(tmp
     import keras
 
     from mrpn_tf.config import config as config_lib
-    from mrpn_tf.training import task
+    from mrpn_tf.training import callbacks as callbacks_lib
+    from mrpn_tf.training import optimizer as optimizer_lib
 
     train = dataclasses.replace(config_lib.TrainConfig(), learning_rate=3e-3, epochs=20,
                                 lr_schedule="cosine")
-    rate = task.cosine_schedule(train)
+    rate = optimizer_lib.cosine_schedule(train)
     rates = [rate(e) for e in range(20)]
     assert rates[0] == pytest.approx(3e-3) and rates[10] == pytest.approx(1.5e-3)
     assert all(a > b for a, b in zip(rates, rates[1:])) and rates[-1] > 0
     config = config_lib.tiny()
     config.train = train
-    callbacks = task.build_callbacks(config, run_dir_lib.RunDir(str(tmp_path)))
+    callbacks = callbacks_lib.build_callbacks(config, run_dir_lib.RunDir(str(tmp_path)))
     kinds = {type(c) for c in callbacks}
     assert keras.callbacks.LearningRateScheduler in kinds
     assert keras.callbacks.ReduceLROnPlateau not in kinds

@@ -19,6 +19,8 @@ import importlib.resources
 import json
 from typing import Any, Iterable, Sequence, TypeVar
 
+from mrpn_tf.config import config as config_lib
+
 # Keys of a fold file.
 DATASET = "dataset"
 GENERATOR = "generator"
@@ -32,7 +34,7 @@ TRAIN_ACTORS = "train_actors"
 
 FOLD_DATASETS = ("ravdess", "cremad", "demo")
 # The fold id (`DataConfig.fold`) of the split that trains on every actor (module docstring).
-ALL = "all"
+ALL = config_lib.ALL_FOLDS
 
 # Anything with an integer `actor` attribute (a manifest `ClipInfo`, for instance).
 ClipT = TypeVar("ClipT")

@@ -108,7 +108,7 @@ def parsed_clips(
     """The parsed, checked records of one split, unbatched, in a fixed order (no shuffling).
 
     What evaluation and the int8 calibration score window by window
-    (`mrpn_tf.export.window_scoring`): the same records `build_dataset` reads.
+    (`mrpn_tf.inference.window_scoring`): the same records `build_dataset` reads.
 
     Args:
       config: the run config.

@@ -20,7 +20,7 @@ from mrpn_tf.model import branch as branch_lib
 from mrpn_tf.model import layer_names
 from mrpn_tf.model import resnet18
 from mrpn_tf.data import features
-from mrpn_tf.training import task
+from mrpn_tf.training import optimizer as optimizer_lib
 
 VIDEO = "video"
 AUDIO = "audio"
@@ -77,7 +77,7 @@ def train_extractor(
     """
     model = classifier(extractor, num_classes, config.model.dropout)
     model.compile(
-        optimizer=task.build_optimizer(config.train),
+        optimizer=optimizer_lib.build_optimizer(config.train),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

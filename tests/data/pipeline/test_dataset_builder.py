@@ -13,8 +13,8 @@ from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import clip_features
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.data.pipeline import video_frames
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys
 from tests.data.pipeline import synthetic_records
 
 # Ten clips over three actors; label i is unique, so a label identifies its clip.

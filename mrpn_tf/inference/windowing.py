@@ -31,7 +31,7 @@ import numpy as np
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.pipeline import spectrogram_segments
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import signature_keys
 
 # Absorbs float error when a window start in seconds is turned into a frame / sample index.
 _INDEX_EPS = 1e-6

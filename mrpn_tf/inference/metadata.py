@@ -30,7 +30,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import overrides
 from mrpn_tf.data.pipeline import spectrogram_segments
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import windowing
 
 LABELS_NAME = "labels.txt"
 METADATA_NAME = "metadata.json"

@@ -43,11 +43,11 @@ from mrpn_tf.data import datasets
 from mrpn_tf.data import clip_preparation
 from mrpn_tf.data import features
 from mrpn_tf.data.media import still_image
-from mrpn_tf.export import clip_loader
-from mrpn_tf.export import metadata as metadata_lib
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import signature_keys
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import clip_loader
+from mrpn_tf.inference import metadata as metadata_lib
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import signature_keys
+from mrpn_tf.inference import windowing
 
 # The side head that scores a clip missing a stream, by the stream it misses.
 FALLBACK_HEAD = {datasets.AUDIO: features.V, datasets.VIDEO: features.A}

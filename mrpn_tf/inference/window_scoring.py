@@ -48,8 +48,8 @@ from mrpn_tf.data import clip_record
 from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.data.pipeline import video_frames
-from mrpn_tf.export import serving_preprocessing
-from mrpn_tf.export import windowing
+from mrpn_tf.inference import serving_preprocessing
+from mrpn_tf.inference import windowing
 
 
 @dataclasses.dataclass

@@ -32,7 +32,7 @@ from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import clip_features
 from mrpn_tf.data.pipeline import spectrogram_segments
 from mrpn_tf.data.pipeline import video_frames
-from mrpn_tf.export import signature_keys
+from mrpn_tf.inference import signature_keys
 
 
 def relaxed(specs: dict[str, tf.TensorSpec]) -> dict[str, tf.TensorSpec]:
