@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from mrpn_tf import runtime
-from mrpn_tf.config import overrides
+from mrpn_tf.config import loading
 from mrpn_tf.data import features
 from mrpn_tf.model import fused_batch_norm
 from mrpn_tf.training import accelerator_switches
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("overrides", nargs="*", help="section.key=value, applied to the run file")
     args = parser.parse_args()
-    config = overrides.load_config(args.run_file, args.overrides)
+    config = loading.load_config(args.run_file, args.overrides)
     accelerator_switches.apply_switches(config.train)
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"load average {os.getloadavg()[0]:.1f} before")

@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mrpn_tf.config import run_files  # noqa: E402
+from mrpn_tf.config import loading  # noqa: E402
 from mrpn_tf.data import datasets  # noqa: E402
 from mrpn_tf.data.media import decode  # noqa: E402
 from mrpn_tf.data.pipeline import spectrogram_segments  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> int:
     parser.add_argument("--slices", type=int, default=20, help="random slices drawn per clip")
     parser.add_argument("--c", type=float, default=0.03, help="fixed C of part 3")
     args = parser.parse_args()
-    audio = run_files.load_run_config([args.config]).audio
+    audio = loading.load_config([args.config]).audio
     clips, _ = datasets.scan_dataset("ravdess", args.root, "audio")
     by_actor: dict[int, list] = {}
     for c in clips:

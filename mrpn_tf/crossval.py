@@ -19,8 +19,8 @@ import argparse
 import os
 import sys
 
-from mrpn_tf.config import overrides
-from mrpn_tf.config import run_files
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.config import loading
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,11 +38,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        config = run_files.load_run_config(args.config, args.overrides)
+        config = loading.load_config(args.config, args.overrides)
         t_config, nt_config = (
-            run_files.load_run_config([*args.config, path], args.overrides) if path else None
+            loading.load_config([*args.config, path], args.overrides) if path else None
             for path in (args.t_config, args.nt_config))
-    except overrides.ConfigError as e:
+    except config_lib.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from mrpn_tf.demo import demo_run  # TensorFlow now

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mrpn_tf.config import overrides
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.config import loading
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,8 +27,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        config = overrides.load_config(args.config, args.overrides)
-    except overrides.ConfigError as e:
+        config = loading.load_config(args.config, args.overrides)
+    except config_lib.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from mrpn_tf.data import prepare_job  # heavy imports (TF, MediaPipe) after argument checks

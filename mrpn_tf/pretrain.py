@@ -14,8 +14,8 @@ import argparse
 import os
 import sys
 
-from mrpn_tf.config import overrides
-from mrpn_tf.config import run_files
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.config import loading
 
 PRETRAINED_DIR = "pretrained"
 
@@ -56,8 +56,8 @@ def default_out(task: str, config) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        config = run_files.load_run_config(args.config, args.overrides)
-    except overrides.ConfigError as e:
+        config = loading.load_config(args.config, args.overrides)
+    except config_lib.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from mrpn_tf.data.media import model_store

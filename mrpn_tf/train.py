@@ -16,8 +16,8 @@ import os
 import pathlib
 import sys
 
-from mrpn_tf.config import overrides
-from mrpn_tf.config import run_files
+from mrpn_tf.config import config as config_lib
+from mrpn_tf.config import loading
 
 # No run file: the offline demo's, beside the package in the checkout (README installs it
 # editable): the tiny variant on the synthetic demo set, with the demo's epoch budget.
@@ -45,12 +45,13 @@ def train_and_export(config, strategy, extra_callbacks=()) -> dict:
       The run's summary.
     """
     from mrpn_tf.export import run_export
+    from mrpn_tf.training import summary as summary_lib
     from mrpn_tf.training import run_dir, strategy as strategy_lib, task
 
     summary = task.train(config, strategy, extra_callbacks)
     if config.export.on_train_end and strategy_lib.is_chief():
         summary = {**summary, "exports": dict(run_export.export_run(summary["run_dir"]))}
-        run_dir.write_summary(run_dir.RunDir(summary["run_dir"]), summary)
+        summary_lib.write_summary(run_dir.RunDir(summary["run_dir"]), summary)
     return summary
 
 
@@ -61,13 +62,14 @@ def main(argv=None) -> int:
               "with --config", file=sys.stderr)
         return 2
     try:
-        config = run_files.load_run_config(args.config or [DEMO_RUN_FILE], args.overrides)
-    except overrides.ConfigError as e:
+        config = loading.load_config(args.config or [DEMO_RUN_FILE], args.overrides)
+    except config_lib.ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     # TensorFlow after the argument checks; the strategy before any other TF work.
     from mrpn_tf.demo import demo_run
     from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy
+    from mrpn_tf.training import summary as summary_lib
 
     distribution = strategy.build_strategy()
     try:
@@ -82,7 +84,7 @@ def main(argv=None) -> int:
         if not args.config and result["val"] is not None:
             report = evaluation_report.evaluate_run(run_dir.RunDir(result["run_dir"]))
             print(evaluation_report.format_report(report))
-        print(run_dir.format_table(result))
+        print(summary_lib.format_table(result))
     return 0
 
 

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from mrpn_tf import train
-from mrpn_tf.config import overrides
+from mrpn_tf.config import config as config_lib
 from mrpn_tf.tuning import run_file
 from mrpn_tf.tuning import search_space
 
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         run = run_file.load_tune_run(args.config or train.DEMO_RUN_FILE, args.overrides)
-    except (overrides.ConfigError, search_space.SearchSpaceError) as e:
+    except (config_lib.ConfigError, search_space.SearchSpaceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     # TensorFlow after the argument checks; the strategy before any other TF work.

@@ -5,17 +5,22 @@ Recognition", Sensors 2021 (../shared/paper/mrpn-paper.md). Section numbers belo
 Where the paper is silent the comment says why the value was chosen.
 
 `Config()` is the paper's setting; `tiny()` is a small variant for tests and the offline demo.
-Named runs (`pipelines/*.yaml`) and `key=value` overrides are applied by `overrides.py`.
+Named runs (`pipelines/*.yaml`) and `key=value` overrides are applied by `loading.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-# Field metadata key: words a numeric field also takes (`overrides` accepts them as they are).
-WORDS = "words"
+# Field metadata key: the words a numeric field also accepts (`keys.set_value` keeps them as
+# they are), e.g. data.fold "all".
+ALSO_ACCEPTS = "also_accepts"
 # `data.fold` of a deployment run: every actor trains, none validates (data/folds/folds.py).
 ALL_FOLDS = "all"
+
+
+class ConfigError(ValueError):
+    """A run file or override does not fit the config schema."""
 
 
 @dataclasses.dataclass
@@ -33,7 +38,7 @@ class DataConfig:
     # train on every actor of the dataset for deployment, with no validation split, so no
     # learning-rate halving or early stopping on validation loss (the learning rate stays
     # train.learning_rate) and model.keras is the last of train.epochs epochs.
-    fold: int | str = dataclasses.field(default=1, metadata={WORDS: (ALL_FOLDS,)})
+    fold: int | str = dataclasses.field(default=1, metadata={ALSO_ACCEPTS: (ALL_FOLDS,)})
     # RAVDESS modality: "av" (01-01-*.mp4), "audio" (03-01-*.wav), "video" (02-01-*.mp4).
     modality: str = "av"
     # Clips per TFRecord shard: ~100 clips x ~2 MB keeps shards near the 100-200 MB that

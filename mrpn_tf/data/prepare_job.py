@@ -19,7 +19,7 @@ import tqdm
 
 from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import resolved
 from mrpn_tf.data import clip_preparation, clip_record, prepared_index, shard_writer
 from mrpn_tf.data.datasets import scan_dataset
 from mrpn_tf.data.media import model_store
@@ -157,7 +157,7 @@ def run(
         model_store.resolve_face_model(config.video.face_model)
     wanted = settings(config, dataset)
     check_settings(out_dir, wanted)
-    overrides.save_resolved(config, out_dir)
+    resolved.save_resolved(config, out_dir)
     os.makedirs(os.path.join(out_dir, prepared_index.SHARD_DIR), exist_ok=True)
     plans = plan_shards(clips, dataset, config.data.clips_per_shard)
     todo = [p for p in plans if shard_writer.finished(os.path.join(out_dir, p.file)) is None]

@@ -28,7 +28,8 @@ from typing import Any, Sequence
 import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import keys
+from mrpn_tf.config import resolved
 from mrpn_tf.data.pipeline import spectrogram_segments
 from mrpn_tf.inference import windowing
 
@@ -103,7 +104,7 @@ def build(
         "version": version,
         "dataset": dataset,
         "labels": list(labels),
-        "config_hash": overrides.config_hash(config),
+        "config_hash": resolved.config_hash(config),
         "network": config.model.network,
         "aggregator": config.model.aggregator,
         "video_aggregator": config.model.video_aggregator or config.model.aggregator,
@@ -111,7 +112,7 @@ def build(
         "preprocessing": preprocessing_json(config),
         "window": window_json(spec),
         **signatures,
-        "config": overrides.to_dict(config),
+        "config": resolved.to_dict(config),
     }
 
 
@@ -143,5 +144,5 @@ def config_of(metadata: dict[str, Any]) -> config_lib.Config:
     config = config_lib.Config()
     for section, values in metadata["config"].items():
         for key, value in values.items():
-            overrides.set_value(config, f"{section}.{key}", value, source=METADATA_NAME)
+            keys.set_value(config, f"{section}.{key}", value, source=METADATA_NAME)
     return config

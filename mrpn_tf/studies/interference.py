@@ -43,7 +43,7 @@ import sys
 from typing import Optional, Sequence
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import loading
 from mrpn_tf.data import datasets
 from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.demo import clip_plan
@@ -52,7 +52,6 @@ from mrpn_tf.studies import interference_data
 from mrpn_tf.studies import interference_report
 from mrpn_tf.studies import interference_runs
 from mrpn_tf.studies import runs as runs_lib
-from mrpn_tf.config import run_files
 
 # The experiment's run file, beside the package in the checkout (as train's demo run file).
 RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "interference.yaml")
@@ -152,13 +151,13 @@ def load_config(args: argparse.Namespace) -> config_lib.Config:
         demo, whose generator is what makes the fuzziness controllable.
     """
     extra = [f"train.epochs={args.epochs}"] if args.epochs is not None else []
-    config = run_files.load_run_config(args.config or [RUN_FILE], extra + list(args.overrides))
+    config = loading.load_config(args.config or [RUN_FILE], extra + list(args.overrides))
     if config.data.dataset != datasets.DEMO or config.data.source != "tfrecord":
-        raise overrides.ConfigError(
+        raise config_lib.ConfigError(
             f"the experiment synthesizes its own demo data: data.dataset must be 'demo' and "
             f"data.source 'tfrecord', got {config.data.dataset!r} and {config.data.source!r}")
     if config.train.epochs < 1:
-        raise overrides.ConfigError(f"train.epochs={config.train.epochs}; expected >= 1")
+        raise config_lib.ConfigError(f"train.epochs={config.train.epochs}; expected >= 1")
     return config
 
 
@@ -217,7 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise ArgumentError(f"--seeds {args.seeds}: expected >= 1 (>= 2 for an interval)")
         settings = interference_data.data_settings(fuzzy)
         interference_runs.claim_out_dir(args.out, interference_runs.experiment_settings(config, settings))
-    except (overrides.ConfigError, ArgumentError, interference_runs.ExperimentFolderError) as e:
+    except (config_lib.ConfigError, ArgumentError, interference_runs.ExperimentFolderError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return run_experiment(args, config, qs, networks, fuzzy)

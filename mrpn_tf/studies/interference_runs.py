@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import resolved
 from mrpn_tf.studies import runs as runs_lib
 from mrpn_tf.training import run_dir as run_dir_lib
 
@@ -112,7 +112,7 @@ def experiment_settings(base: config_lib.Config, data_settings: Mapping[str, Any
       {"data": ..., "config": ...}; the q values, seeds and networks are left out, since
       more of them only add runs.
     """
-    settings = {"data": dict(data_settings), "config": overrides.to_dict(base)}
+    settings = {"data": dict(data_settings), "config": resolved.to_dict(base)}
     return json.loads(json.dumps(settings))  # tuples -> lists, as a read file has them
 
 

@@ -23,6 +23,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
+from mrpn_tf.training import history
+
 from mrpn_tf.training import run_dir as run_dir_lib  # noqa: E402
 
 ROWS = (("AM-NT", "AM(NT)"), ("AM-T", "AM(T)"))
@@ -45,7 +47,7 @@ def curves(crossval_dir: str, name: str) -> dict[int, dict[str, np.ndarray]]:
         path = run_dir_lib.RunDir(folder).history_path
         if not os.path.isfile(path):
             continue
-        rows = run_dir_lib.read_history(path)
+        rows = history.read_history(path)
         if rows:
             result[fold] = {key: 100.0 * np.array([row[key] for row in rows], float)
                             for key in ("accuracy", "val_accuracy")}

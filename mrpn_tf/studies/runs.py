@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence, TypeVar
 
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.training import summary as summary_lib
 from mrpn_tf.training import run_dir as run_dir_lib
 
 
@@ -64,7 +65,7 @@ def run_config(base: config_lib.Config, spec: RunSpec, out_dir: str) -> config_l
 def finished_summary(out_dir: str, spec: RunSpec) -> Optional[dict[str, Any]]:
     """The run's summary.json when it has finished, else None."""
     folder = run_dir_lib.RunDir(os.path.join(out_dir, spec.folder))
-    return run_dir_lib.read_summary(folder) if os.path.isfile(folder.summary_path) else None
+    return summary_lib.read_summary(folder) if os.path.isfile(folder.summary_path) else None
 
 
 def run_all(

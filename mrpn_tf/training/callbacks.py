@@ -26,6 +26,7 @@ from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.training import optimizer
 from mrpn_tf.training import resume
+from mrpn_tf.training import history
 from mrpn_tf.training import run_dir as run_dir_lib
 
 
@@ -52,11 +53,11 @@ def build_callbacks(
     if dataset_builder.has_validation(config):
         if train.lr_schedule == "plateau":
             schedule.append(keras.callbacks.ReduceLROnPlateau(
-                monitor=run_dir_lib.MONITOR, factor=train.lr_factor, patience=train.lr_patience, verbose=1
+                monitor=history.SELECTION_METRIC, factor=train.lr_factor, patience=train.lr_patience, verbose=1
             ))
         if train.early_stopping_patience > 0:
             schedule.append(keras.callbacks.EarlyStopping(
-                monitor=run_dir_lib.MONITOR, patience=train.early_stopping_patience, verbose=1
+                monitor=history.SELECTION_METRIC, patience=train.early_stopping_patience, verbose=1
             ))
     return schedule + [
         keras.callbacks.ModelCheckpoint(run_dir.checkpoint_pattern, save_weights_only=True),

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 
 from mrpn_tf import files
-from mrpn_tf.config import overrides
+from mrpn_tf.config import loading
 from mrpn_tf.training import evaluation
 from mrpn_tf.training import evaluation_figures
 from mrpn_tf.training import run_dir as run_dir_lib
@@ -39,7 +39,7 @@ def evaluate_run(run_dir: run_dir_lib.RunDir) -> dict[str, Any]:
     Raises:
       FileNotFoundError: the folder has no model.keras or config.yaml.
     """
-    config = overrides.load_config(run_dir.config_path)
+    config = loading.load_config(run_dir.config_path)
     class_names = run_dir_lib.read_labels(run_dir)
     model = keras.saving.load_model(run_dir.model_path)
     predictions = evaluation.predict_split(model, config, with_features=True)

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 import keras
 import tensorflow as tf
 
-from mrpn_tf.config import overrides
+from mrpn_tf.config import loading
 from mrpn_tf.data.pipeline import dataset_builder
 from mrpn_tf.model import networks
 from mrpn_tf.training import evaluation
@@ -120,7 +120,7 @@ def evaluate_checkpoint(run_dir: run_dir_lib.RunDir, epoch: int) -> dict[str, An
     path = run_dir.checkpoint_path(epoch)
     if not tf.io.gfile.exists(path):
         raise FileNotFoundError(f"{path}: no checkpoint of epoch {epoch}")
-    config = overrides.load_config(run_dir.config_path)
+    config = loading.load_config(run_dir.config_path)
     model = networks.build_model(config, len(run_dir_lib.read_labels(run_dir)))
     model.load_weights(path)
     train = input_data.model_dataset(

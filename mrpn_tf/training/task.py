@@ -52,11 +52,12 @@ from mrpn_tf.training import precise_bn
 from mrpn_tf.training import preflight
 from mrpn_tf.training import replica_batches
 from mrpn_tf.training import resume
+from mrpn_tf.training import history
+from mrpn_tf.training import summary as summary_lib
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
 
 ACCURACY = "accuracy"
-MONITOR = run_dir_lib.MONITOR
 
 
 def build_compiled_model(config: config_lib.Config, num_classes: int) -> keras.Model:
@@ -209,7 +210,7 @@ def save_best_model(model: keras.Model, run_dir: run_dir_lib.RunDir) -> int:
     Returns:
       The best epoch, 1-based.
     """
-    best = run_dir_lib.best_epoch(run_dir_lib.read_history(run_dir.history_path))
+    best = history.best_epoch(history.read_history(run_dir.history_path))
     model.load_weights(run_dir.checkpoint_path(best))
     model.save(run_dir.model_path)
     return best
@@ -232,7 +233,7 @@ def save_last_model(
     Returns:
       The last epoch, 1-based.
     """
-    last = len(run_dir_lib.read_history(run_dir.history_path))
+    last = len(history.read_history(run_dir.history_path))
     model.load_weights(run_dir.checkpoint_path(last))
     if config.train.precise_bn_batches > 0:
         with strategy.scope():  # as inside `fit`, where BeforeValidation runs
@@ -268,13 +269,13 @@ class RunOutcome:
 def _summary(config: config_lib.Config, outcome: RunOutcome) -> dict[str, Any]:
     """summary.json's content (its layout: run_dir.py)."""
     run_dir, sizes, val_metrics = outcome.run_dir, outcome.sizes, outcome.val_metrics
-    rows = run_dir_lib.read_history(run_dir.history_path)
+    rows = history.read_history(run_dir.history_path)
     heads = list(model_lib.output_keys(config.model.network))
     final = None
     if val_metrics is not None:
-        final = run_dir_lib.head_values(rows[-1], heads)
+        final = history.head_values(rows[-1], heads)
         final["loss"] = rows[-1].get("val_loss")
-    final_train = run_dir_lib.head_values(rows[-1], heads, prefix="")
+    final_train = history.head_values(rows[-1], heads, prefix="")
     final_train["loss"] = rows[-1].get("loss")
     return {
         "run_dir": run_dir.root,
@@ -343,5 +344,5 @@ def train(
     summary = _summary(config, RunOutcome(
         run_dir=run_dir, sizes=sizes, replicas=strategy.num_replicas_in_sync, best_epoch=best,
         val_metrics=val_metrics, started=started))
-    run_dir_lib.write_summary(run_dir, summary)
+    summary_lib.write_summary(run_dir, summary)
     return summary

@@ -23,7 +23,7 @@ import yaml
 
 from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import resolved
 
 # First words of every file this module writes: `--best-name` overwrites only such files.
 MARKER = "# Written by python -m mrpn_tf.tune"
@@ -41,7 +41,7 @@ def differences(config: config_lib.Config, reference: config_lib.Config) -> dict
     Returns:
       Nested plain values (tuples as lists); sections without a difference are absent.
     """
-    ours, theirs = overrides.to_dict(config), overrides.to_dict(reference)
+    ours, theirs = resolved.to_dict(config), resolved.to_dict(reference)
     tree: dict[str, dict[str, Any]] = {}
     for section, fields in ours.items():
         for name, value in fields.items():

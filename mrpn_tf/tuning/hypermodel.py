@@ -28,6 +28,7 @@ import tensorflow as tf
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.training import preflight
+from mrpn_tf.training import history
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.training import accelerator_switches
@@ -149,4 +150,4 @@ class MRPNHyperModel(keras_tuner.HyperModel):
         run_dir_lib.create(run_dir, config)
         print(f"trial run folder: {run_dir.root}")
         task.fit(model, config, self.strategy, run_dir, sizes, callbacks)
-        return run_dir_lib.read_history(run_dir.history_path)
+        return history.read_history(run_dir.history_path)

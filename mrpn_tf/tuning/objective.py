@@ -16,12 +16,13 @@ import math
 from typing import Mapping, Sequence
 
 from mrpn_tf.data import features
+from mrpn_tf.training import history
 from mrpn_tf.training import task
 
 OBJECTIVE = f"val_{features.VA}_{task.ACCURACY}"
 DIRECTION = "max"
 # Reported beside the objective: the validation loss the trainer picks its best epoch by.
-VAL_LOSS = task.MONITOR
+VAL_LOSS = history.SELECTION_METRIC
 
 Row = Mapping[str, float]
 
@@ -30,7 +31,7 @@ def mean_over_folds(curves: Sequence[Sequence[Row]]) -> list[dict[str, float]]:
     """Per epoch, the mean over folds of the objective and the validation loss.
 
     Args:
-      curves: per fold, its history rows in epoch order (`run_dir.read_history`).
+      curves: per fold, its history rows in epoch order (`history.read_history`).
 
     Returns:
       One row per epoch that every fold reached (a fold stopped early ends the curve).

@@ -18,7 +18,7 @@ import os
 from typing import Sequence
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import loading
 from mrpn_tf.tuning import search_space
 
 TUNE_SECTION = "tune"
@@ -58,9 +58,9 @@ def load_tune_run(run_file: str | os.PathLike | None, cli_overrides: Sequence[st
       SearchSpaceError: an empty or malformed space, a hyperparameter name that maps onto
         no config key, or a value the config refuses.
     """
-    tree = overrides.read_run_tree(run_file) if run_file is not None else {}
+    tree = loading.read_run_tree(run_file) if run_file is not None else {}
     variant = str(tree.get("variant") or (DEMO_VARIANT if run_file is None else "default"))
-    config = overrides.load_config(run_file, cli_overrides, variant=variant, skip_sections=(TUNE_SECTION,))
+    config = loading.load_config(run_file, cli_overrides, variant=variant, skip_sections=(TUNE_SECTION,))
     if TUNE_SECTION in tree:
         source = f"{run_file}: {TUNE_SECTION}"
         space = search_space.parse_space(tree[TUNE_SECTION], source=source)

@@ -31,7 +31,8 @@ import difflib
 from typing import Any, Mapping
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import keys as config_keys
+from mrpn_tf.config import validation
 
 CHOICE, INT, FLOAT, BOOLEAN = "choice", "int", "float", "boolean"
 SAMPLINGS = ("linear", "log", "reverse_log")
@@ -110,7 +111,7 @@ class Hyperparameter:
         alias = ALIASES[self.name]
         # Types must match too: 1 == True in Python, but a choice of 1 is not `boolean`.
         if not any(type(key) is type(value) and key == value for key in alias.values):
-            raise overrides.ConfigError(f"{self.name} takes {' or '.join(map(repr, alias.values))} "
+            raise config_lib.ConfigError(f"{self.name} takes {' or '.join(map(repr, alias.values))} "
                                         f"(write it as `boolean`), got {value!r}")
         return alias.values[value]
 
@@ -252,9 +253,9 @@ class SearchSpace:
             entry = by_name[name]
             if isinstance(value, float):
                 value = float(f"{value:.12g}")  # 0.30000000000000004 -> 0.3 from a step grid
-            overrides.set_value(result, entry.config_key, entry.config_value(value),
+            config_keys.set_value(result, entry.config_key, entry.config_value(value),
                                 source=f"hyperparameter {name}")
-        overrides.validate(result)
+        validation.validate(result)
         return result
 
     def to_dict(self) -> dict[str, Any]:
@@ -274,7 +275,7 @@ class SearchSpace:
         Raises:
           SearchSpaceError: the first problem, naming the hyperparameter.
         """
-        keys = overrides.valid_keys(config)
+        keys = config_keys.valid_keys(config)
         for entry in self.hyperparameters:
             if entry.config_key not in keys:
                 raise SearchSpaceError(f"{source}: hyperparameter {entry.name!r} maps onto no config "
@@ -282,7 +283,7 @@ class SearchSpace:
             for value in entry.values:  # the choices, or both ends of a range
                 try:
                     self.apply(config, {entry.name: value})
-                except overrides.ConfigError as e:
+                except config_lib.ConfigError as e:
                     raise SearchSpaceError(f"{source}: {entry.name}={value!r} does not fit the config: {e}") from e
 
 

@@ -18,7 +18,7 @@ import shutil
 from typing import Any, Mapping, Sequence
 
 from mrpn_tf import files
-from mrpn_tf.config import overrides
+from mrpn_tf.config import resolved
 from mrpn_tf.tuning import run_file as run_file_lib
 
 SEARCH_NAME = "search.json"
@@ -48,7 +48,7 @@ def search_record(run: run_file_lib.TuneRun, tuner: str, folds: Sequence[int]) -
         "variant": run.variant,
         "run_file": run.run_file,
         "space": run.space.to_dict(),
-        "config": overrides.to_dict(run.config),
+        "config": resolved.to_dict(run.config),
     }
 
 

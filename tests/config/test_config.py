@@ -7,7 +7,7 @@ import yaml
 
 from mrpn_tf.config import ConfigError, config_hash, load_config, save_resolved, to_dict
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import keys as config_keys
 
 
 def test_defaults_are_the_papers_settings():
@@ -108,11 +108,11 @@ def test_saved_resolved_config_reloads_equal(tmp_path):
 
 def test_every_field_is_reachable_by_an_override():
     c = config_lib.Config()
-    keys = overrides.valid_keys(c)
+    keys = config_keys.valid_keys(c)
     assert len(keys) == sum(len(dataclasses.fields(getattr(c, s))) for s in to_dict(c))
     for key in keys:  # re-setting each key to its own value round-trips through the parser
         section, name = key.split(".")
         value = getattr(getattr(c, section), name)
         text = ",".join(value) if isinstance(value, tuple) else str(value).lower() if isinstance(value, bool) else str(value)
-        overrides.set_value(c, key, yaml.safe_load(text) if text else "")
+        config_keys.set_value(c, key, yaml.safe_load(text) if text else "")
         assert getattr(getattr(c, section), name) == value, key

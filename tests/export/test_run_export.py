@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import resolved
 from mrpn_tf.data import datasets
 from mrpn_tf.data import features
 from mrpn_tf.export import __main__ as export_cli
@@ -41,7 +41,7 @@ def test_labels_and_metadata(exported, tiny_run):
         assert f.read().splitlines() == tiny_run.labels
     meta = metadata_lib.read(exported["metadata"])
     assert meta["labels"] == tiny_run.labels
-    assert meta["config_hash"] == overrides.config_hash(tiny_run.config)
+    assert meta["config_hash"] == resolved.config_hash(tiny_run.config)
     assert meta["heads"] == [features.V, features.A]
     assert meta["window"]["frames"] == 16 and meta["window"]["segments"] == 6
     assert meta["preprocessing"]["audio"]["sample_rate"] == 16000

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import resolved
 from mrpn_tf.data import datasets
 from mrpn_tf.data import features
 from mrpn_tf.export import run_export
@@ -73,7 +73,7 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     config.data.prepared_dir = synthetic_records.write_prepared(str(root / "prepared"), clips, config)
     config.export.calibration_windows = 8  # enough to fix ranges of a tiny model, and fast
     run_dir = str(root / "run")
-    overrides.save_resolved(config, run_dir)
+    resolved.save_resolved(config, run_dir)
     labels = list(datasets.label_names("demo"))
     with open(os.path.join(run_dir, run_dir_lib.LABELS_NAME), "w") as f:
         json.dump({"dataset": "demo", "labels": labels}, f)

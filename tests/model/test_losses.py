@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import validation
 from mrpn_tf.model import losses
 
 
@@ -83,5 +83,5 @@ def test_label_smoothing_smooths_labels_and_distributions_and_is_saved():
 def test_label_smoothing_outside_0_1_is_refused():
     config = config_lib.tiny()
     config.train.label_smoothing = 1.0
-    with pytest.raises(overrides.ConfigError, match="train.label_smoothing=1.0"):
-        overrides.validate(config)
+    with pytest.raises(config_lib.ConfigError, match="train.label_smoothing=1.0"):
+        validation.validate(config)

@@ -8,7 +8,7 @@ import pytest
 
 from mrpn_tf import crossval
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import run_files
+from mrpn_tf.config import loading
 from mrpn_tf.studies import crossval_runs
 from mrpn_tf.studies import crossval_tables
 from mrpn_tf.training import preflight
@@ -38,8 +38,8 @@ def test_plan_runs_runs_n0_once_without_table1():
 def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
     t_file = tmp_path / "t.yaml"
     t_file.write_text("train:\n  epochs: 7\naudio:\n  freq_mask_bins: 3\n")
-    base = run_files.load_run_config([_AM_RUN_FILE])
-    t_base = run_files.load_run_config([_AM_RUN_FILE, str(t_file)])
+    base = loading.load_config([_AM_RUN_FILE])
+    t_base = loading.load_config([_AM_RUN_FILE, str(t_file)])
     nt, t = crossval_runs.plan_runs(["AM"], [3], time_augment=False)
     nt_config = crossval_runs.run_config(base, nt, str(tmp_path), t_base)
     t_config = crossval_runs.run_config(base, t, str(tmp_path), t_base)
@@ -54,7 +54,7 @@ def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
     assert crossval_runs.run_config(base, t, str(tmp_path)).train.epochs == base.train.epochs
     nt_file = tmp_path / "nt.yaml"
     nt_file.write_text("train:\n  epochs: 5\n")
-    nt_base = run_files.load_run_config([_AM_RUN_FILE, str(nt_file)])
+    nt_base = loading.load_config([_AM_RUN_FILE, str(nt_file)])
     assert crossval_runs.run_config(base, nt, str(tmp_path), nt_base=nt_base).train.epochs == 5
     assert (crossval_runs.run_config(base, t, str(tmp_path), nt_base=nt_base).train.epochs
             == base.train.epochs)
@@ -62,8 +62,8 @@ def test_each_mode_starts_from_its_own_config_when_given(tmp_path):
 
 def test_the_am_cpu_files_give_nt_its_masks_and_both_modes_one_budget():
     """pipelines/ravdess_am_cpu.yaml is AM(T); with ravdess_am_cpu_nt.yaml, AM(NT)."""
-    t = run_files.load_run_config([_AM_RUN_FILE])
-    nt = run_files.load_run_config([_AM_RUN_FILE, _AM_NT_FILE])
+    t = loading.load_config([_AM_RUN_FILE])
+    nt = loading.load_config([_AM_RUN_FILE, _AM_NT_FILE])
     assert (t.data.time_augment, nt.data.time_augment) == (True, False)
     assert t.audio.freq_mask_bins == t.audio.time_mask_frames == 0
     assert nt.audio.freq_mask_bins > 0 and nt.audio.time_mask_frames > 0
@@ -140,7 +140,7 @@ def test_crossval_two_folds_writes_both_tables_and_resumes(prepared_dir, tmp_pat
                           "--out", out, "--nt-config", str(nt_file), *overrides_]) == 0
     for k in (1, 2):  # the NT file reached the NT runs only
         for run, dropout in (("N0-NT", 0.45), ("N0-T", config_lib.tiny().model.dropout)):
-            resolved = run_files.load_run_config([os.path.join(out, f"fold{k}", run, "config.yaml")])
+            resolved = loading.load_config([os.path.join(out, f"fold{k}", run, "config.yaml")])
             assert resolved.model.dropout == dropout
     for name in ("table1_modalities", "table2_networks"):
         for extension in ("md", "csv"):

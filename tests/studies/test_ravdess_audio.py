@@ -10,7 +10,7 @@ from mrpn_tf.studies import paper_tables
 from mrpn_tf.studies import ravdess_audio
 from mrpn_tf.studies import crossval_runs
 from mrpn_tf.studies import crossval_tables
-from mrpn_tf.config import run_files
+from mrpn_tf.config import loading
 
 RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "ravdess_am_cpu.yaml")
 
@@ -57,7 +57,7 @@ def test_a_folder_without_table1_is_an_error(tmp_path, capsys):
 
 
 def test_the_cpu_run_file_is_audio_am_with_a_valid_segment_grid(tmp_path):
-    config = run_files.load_run_config([RUN_FILE])
+    config = loading.load_config([RUN_FILE])
     assert (config.data.dataset, config.data.modality, config.model.network) == ("ravdess", "audio", "AM")
     # `train` exports (data.fold=all makes the deployable model); crossval's runs do not.
     assert config.export.on_train_end is True and config.export.name == "ravdess_am"

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from mrpn_tf.config import overrides
+from mrpn_tf.config import loading
 from mrpn_tf.training import evaluation_report
 from mrpn_tf.training import run_dir as run_dir_lib
 
@@ -53,7 +53,7 @@ def test_run_folder_contract(two_device_run):
         labels = json.load(f)
     assert labels == {"dataset": "demo", "labels": ["neutral", "calm", "happy", "sad", "angry",
                                                      "fearful", "disgust", "surprised"]}
-    config = overrides.load_config(run_dir.config_path)
+    config = loading.load_config(run_dir.config_path)
     assert config.train.run_dir == run_dir.root and config.export.on_train_end is False
 
 
@@ -78,7 +78,7 @@ def test_summary_matches_keras_evaluate(two_device_run):
     the whole clip and the two must agree."""
     run_dir, summary = two_device_run
     model = keras.saving.load_model(run_dir.model_path)
-    config = overrides.load_config(run_dir.config_path)
+    config = loading.load_config(run_dir.config_path)
     from mrpn_tf.training import input_data
 
     dataset = input_data.model_dataset(config, "val", list(model.input), list(model.output))
@@ -121,7 +121,7 @@ def test_checkpoint_scored_with_recomputed_batchnorm_statistics(two_device_run):
     result = precise_bn.evaluate_checkpoint(run_dir, 1)
     assert result["epoch"] == 1
     # One pass over the 8 training clips, in batches of train.batch_size (one device here).
-    assert result["batches"] == 8 // overrides.load_config(run_dir.config_path).train.batch_size
+    assert result["batches"] == 8 // loading.load_config(run_dir.config_path).train.batch_size
     assert set(result["val"]) == {"v", "a", "va"}
     for head in ("v", "a", "va"):
         assert round(3 * result["val"][head]["accuracy"], 6) in (0, 1, 2, 3)  # of 3 clips

@@ -29,6 +29,8 @@ from mrpn_tf.training import evaluation_report
 from mrpn_tf.training import precise_bn
 from mrpn_tf.training import preflight
 from mrpn_tf.training import resume
+from mrpn_tf.training import history
+from mrpn_tf.training import summary as summary_lib
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.training import task
@@ -121,12 +123,12 @@ def test_resumed_after_a_kill_with_a_constant_learning_rate(fold_all_run):
     assert [row["epoch"] for row in rows] == ["0", "1"]
     # CSVLogger keeps val_* columns, empty ("NA"); history readers see no validation.
     assert {row[c] for row in rows for c in row if c.startswith("val_")} <= {"NA"}
-    assert all("val_loss" not in row for row in run_dir_lib.read_history(run_dir.history_path))
+    assert all("val_loss" not in row for row in history.read_history(run_dir.history_path))
     # No plateau to halve the learning rate on: it is the configured one at the end.
     saved = keras.saving.load_model(run_dir.model_path)
     np.testing.assert_allclose(float(saved.optimizer.learning_rate.numpy()),
                                fold_all_run.config.train.learning_rate, rtol=1e-6)
-    assert "training clips, no validation" in run_dir_lib.format_table(fold_all_run.summary)
+    assert "training clips, no validation" in summary_lib.format_table(fold_all_run.summary)
 
 
 def test_model_is_the_last_checkpoint_with_recomputed_batchnorm_statistics(fold_all_run):

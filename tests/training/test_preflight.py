@@ -84,11 +84,11 @@ def test_gpu_switches_without_gpu(prepared_dir, tmp_path, strategy):
 def test_run_folder_of_another_run(prepared_dir, tmp_path, strategy):
     config = conftest.training_config(prepared_dir, str(tmp_path / "run"))
     os.makedirs(config.train.run_dir)
-    from mrpn_tf.config import overrides
+    from mrpn_tf.config import resolved
 
     other = conftest.training_config(prepared_dir, str(tmp_path / "run"))
     other.model.network = "N1"
-    overrides.save_resolved(other, config.train.run_dir)
+    resolved.save_resolved(other, config.train.run_dir)
     with pytest.raises(preflight.PreflightError, match="model.network: run has 'N1', now 'N2'"):
         task.train(config, strategy)
 

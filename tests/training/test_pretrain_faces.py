@@ -12,7 +12,7 @@ from PIL import Image
 from mrpn_tf import model as model_lib
 from mrpn_tf import predict
 from mrpn_tf import pretrain
-from mrpn_tf.config import run_files
+from mrpn_tf.config import loading
 from mrpn_tf.data.datasets import fer2013 as fer_data
 from mrpn_tf.export import run_export
 from mrpn_tf.model import layer_names
@@ -70,7 +70,7 @@ def test_boxes_are_cached_and_a_finished_run_reruns_to_the_same_model(face_run, 
 
 def test_extractor_weights_load_into_the_video_branch_of_n2(face_run):
     run, weights, _ = face_run
-    config = run_files.load_run_config([FACES_RUN_FILE], SMALL)
+    config = loading.load_config([FACES_RUN_FILE], SMALL)
     config.model.network = "N2"
     config.model.aggregator = "lstm"
     fresh = model_lib.build_model(config, 8).get_layer(layer_names.extractor("v")).layer.get_weights()
@@ -119,7 +119,7 @@ def test_detector_crops_of_real_fer_faces(shared_dir, face_model_path):
     paths = sorted(str(folder / name) for name in os.listdir(folder))[:40]
     faces = fer_data.FerSet(np.stack([fer_data.read_image_grey(p) for p in paths]),
                             np.full(len(paths), 5, np.int32), paths)
-    config = run_files.load_run_config([FACES_RUN_FILE], [])
+    config = loading.load_config([FACES_RUN_FILE], [])
     boxes, found = fer2013_faces.detect_boxes(faces, face_model_path, config.video.face_margin,
                                         config.video.min_face_score)
     assert found.mean() >= 0.8

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from mrpn_tf.training import evaluation
 from mrpn_tf.training import evaluation_figures
+from mrpn_tf.training import history
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import input_data
 from mrpn_tf.training import resume
@@ -56,16 +57,16 @@ def test_trim_history_drops_epochs_to_redo(tmp_path):
 def test_best_epoch_is_one_based_lowest_val_loss(tmp_path):
     path = tmp_path / "history.csv"
     path.write_text("epoch,val_loss,val_va_accuracy\n0,2.0,0.1\n1,1.5,0.4\n2,1.7,0.5\n3,nan,0.5\n")
-    rows = run_dir_lib.read_history(str(path))
-    assert run_dir_lib.best_epoch(rows) == 2
-    assert run_dir_lib.head_values(rows[2], ["va"])["va"]["accuracy"] == 0.5
+    rows = history.read_history(str(path))
+    assert history.best_epoch(rows) == 2
+    assert history.head_values(rows[2], ["va"])["va"]["accuracy"] == 0.5
 
 
 def test_single_output_history_columns_are_read_for_its_head():
     # N0 / AM / VM have one output: Keras logs val_accuracy, not val_va_accuracy.
     row = {"epoch": 7, "val_accuracy": 0.3125, "val_loss": 1.57, "accuracy": 0.53}
-    assert run_dir_lib.head_values(row, ["va"]) == {"va": {"accuracy": 0.3125, "loss": 1.57}}
-    values = run_dir_lib.head_values(row, ["v", "va"])  # several heads: never the unnamed columns
+    assert history.head_values(row, ["va"]) == {"va": {"accuracy": 0.3125, "loss": 1.57}}
+    values = history.head_values(row, ["v", "va"])  # several heads: never the unnamed columns
     assert all(math.isnan(values[h]["accuracy"]) for h in ("v", "va"))
 
 
@@ -125,7 +126,8 @@ def test_cosine_schedule_decays_from_the_rate_and_is_a_function_of_the_epoch(tmp
 
 
 def test_unknown_lr_schedule_is_refused():
-    from mrpn_tf.config import overrides, run_files
+    from mrpn_tf.config import config as config_lib
+    from mrpn_tf.config import loading
 
-    with pytest.raises(overrides.ConfigError, match="train.lr_schedule"):
-        run_files.load_run_config([], ["train.lr_schedule=step"], variant="tiny")
+    with pytest.raises(config_lib.ConfigError, match="train.lr_schedule"):
+        loading.load_config([], ["train.lr_schedule=step"], variant="tiny")

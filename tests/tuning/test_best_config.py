@@ -4,8 +4,7 @@ import pytest
 import yaml
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
-from mrpn_tf.config import run_files
+from mrpn_tf.config import loading
 from mrpn_tf.tuning import best_config
 
 
@@ -34,8 +33,8 @@ def test_written_file_loads_back_with_trains_loader(tmp_path):
     expected = tuned()
     expected.train.run_dir = ""  # left out: every training run gets its own folder
     # train's loader starts from the tiny variant; the file names it anyway
-    assert run_files.load_run_config([path], variant="tiny") == expected
-    assert overrides.load_config(path) == expected
+    assert loading.load_config([path], variant="tiny") == expected
+    assert loading.load_config(path) == expected
     assert yaml.safe_load(text)["variant"] == "tiny"
 
 
@@ -43,7 +42,7 @@ def test_paper_variant_is_named_so_no_loader_default_can_change_it(tmp_path):
     config = config_lib.Config()
     config.model.dropout = 0.2
     path = best_config.write_best_config(str(tmp_path / "b.yaml"), config, "default", ["x"])
-    assert run_files.load_run_config([path], variant="tiny") == config
+    assert loading.load_config([path], variant="tiny") == config
 
 
 def test_check_writable_refuses_a_hand_written_file(tmp_path):

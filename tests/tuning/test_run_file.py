@@ -7,8 +7,7 @@ import pytest
 import yaml
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
-from mrpn_tf.config import run_files
+from mrpn_tf.config import loading
 from mrpn_tf.tuning import run_file
 from mrpn_tf.tuning import search_space
 
@@ -49,11 +48,11 @@ def test_without_run_file_the_demo_variant_and_without_variant_the_defaults(tmp_
 
 def test_only_the_tuner_skips_the_tune_section(tmp_path):
     path = write(tmp_path, RUN)
-    with pytest.raises(overrides.ConfigError, match="unknown config key 'tune"):
-        overrides.load_config(path)
-    with pytest.raises(overrides.ConfigError, match="unknown config key 'tune"):
-        run_files.load_run_config([path])
-    assert overrides.load_config(path, skip_sections=iter(["tune"])).model.aggregator == "transformer"
+    with pytest.raises(config_lib.ConfigError, match="unknown config key 'tune"):
+        loading.load_config(path)
+    with pytest.raises(config_lib.ConfigError, match="unknown config key 'tune"):
+        loading.load_config([path])
+    assert loading.load_config(path, skip_sections=iter(["tune"])).model.aggregator == "transformer"
 
 
 @pytest.mark.parametrize("tune, message", [

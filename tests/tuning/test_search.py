@@ -18,9 +18,8 @@ import sys
 import keras
 import pytest
 
-from mrpn_tf.config import overrides
-from mrpn_tf.training import run_dir as run_dir_lib
-from mrpn_tf.config import run_files
+from mrpn_tf.config import loading
+from mrpn_tf.training import history
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.tuning import objective
 from mrpn_tf.tuning import run_file
@@ -56,7 +55,7 @@ def request_for(path: str, directory: str, tuner: str = "random", max_trials: in
 
 
 def trial_history(directory: str, trial_id: str, fold: int = 1) -> list[dict]:
-    return run_dir_lib.read_history(os.path.join(directory, f"trial_{trial_id}", f"fold{fold}", "history.csv"))
+    return history.read_history(os.path.join(directory, f"trial_{trial_id}", f"fold{fold}", "history.csv"))
 
 
 def oracle_state(directory: str) -> dict:
@@ -127,8 +126,8 @@ def test_results_table_lists_every_trial(resumed_search):
 
 def test_best_config_is_what_the_best_trial_trained(resumed_search):
     request, _, summary, _ = resumed_search
-    best = run_files.load_run_config([summary["best_config"]])  # train's own loader
-    trained = overrides.load_config(
+    best = loading.load_config([summary["best_config"]])  # train's own loader
+    trained = loading.load_config(
         os.path.join(request.directory, f"trial_{summary['best_trial']}", "fold1", "config.yaml"))
     trained.train.run_dir = ""
     assert best == trained
@@ -177,7 +176,7 @@ def test_command_line_search_then_train_of_its_best_config_reproduces_the_best_t
     assert train.returncode == 0, train.stderr[-4000:]
     trials = {t: json.loads((directory / f"trial_{t}" / "trial.json").read_text()) for t in ("0", "1")}
     best_id = max(trials, key=lambda t: (trials[t]["score"], -int(t)))
-    trained = run_dir_lib.read_history(str(tmp_path / "run" / "history.csv"))
+    trained = history.read_history(str(tmp_path / "run" / "history.csv"))
     trial = trial_history(str(directory), best_id)
     for name in (objective.OBJECTIVE, objective.VAL_LOSS):
         assert [r[name] for r in trained] == pytest.approx([r[name] for r in trial], rel=1e-5), name
@@ -214,5 +213,5 @@ def test_k_fold_objective_is_the_mean_over_folds(prepared_dir, strategy, tmp_pat
     summary = search.run_search(request, strategy)
     curves = [trial_history(request.directory, "0", fold) for fold in (1, 2)]
     assert summary["best_objective"] == pytest.approx(objective.best_epoch_metrics(curves)[objective.OBJECTIVE])
-    best = run_files.load_run_config([summary["best_config"]])
+    best = loading.load_config([summary["best_config"]])
     assert best.data.fold == 1  # the base config's fold: a train run of it is one fold

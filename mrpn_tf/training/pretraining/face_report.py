@@ -25,6 +25,7 @@ from mrpn_tf.config import config as config_lib  # noqa: E402
 from mrpn_tf.data import features  # noqa: E402
 from mrpn_tf.data.datasets import fer2013 as fer_data  # noqa: E402
 from mrpn_tf.training import evaluation_figures  # noqa: E402
+from mrpn_tf.training import history
 from mrpn_tf.training import run_dir as run_dir_lib  # noqa: E402
 from mrpn_tf.training.pretraining import fer2013  # noqa: E402
 
@@ -68,7 +69,7 @@ def score_faces(model: keras.Model, crops: Mapping[str, np.ndarray], labels: np.
 
 def learning_curves(run_dir: run_dir_lib.RunDir) -> str:
     """PNG of training and PublicTest accuracy and loss per epoch, from history.csv; its path."""
-    rows = run_dir_lib.read_history(run_dir.history_path)
+    rows = history.read_history(run_dir.history_path)
     epochs = np.arange(1, len(rows) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, title in ((axes[0], "accuracy", "accuracy"), (axes[1], "loss", "loss")):

@@ -20,6 +20,7 @@ from mrpn_tf.data.media import model_store
 from mrpn_tf.model import layer_names
 from mrpn_tf.model import networks
 from mrpn_tf.training import resume
+from mrpn_tf.training import history
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training import callbacks as callbacks_lib
 from mrpn_tf.training import task
@@ -80,7 +81,7 @@ def pretrain_faces(fer_path: str, config: config_lib.Config, out_path: str) -> d
     val = fer2013.face_dataset(val_crops, val_set.labels, config.video, batch, False)
     model.fit(train, validation_data=val, epochs=config.train.epochs, shuffle=False,
               callbacks=callbacks_lib.build_callbacks(config, run_dir), verbose=runtime.progress_verbosity())
-    last = len(run_dir_lib.read_history(run_dir.history_path))
+    last = len(history.read_history(run_dir.history_path))
     model.load_weights(run_dir.checkpoint_path(last))
     model.save(run_dir.model_path)
     extractor = model.get_layer(layer_names.extractor(features.V)).layer

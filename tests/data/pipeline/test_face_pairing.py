@@ -151,16 +151,16 @@ def test_the_real_people_run_file_pairs_fer_faces_with_ravdess_voices():
     the shipped face model's extractor, crop, margin and aggregator on the video side."""
     import os
 
-    from mrpn_tf.config import run_files
+    from mrpn_tf.config import loading
     from mrpn_tf.data.datasets import label_sets
 
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    config = run_files.load_run_config([os.path.join(repo, "pipelines", "real_people.yaml")])
+    config = loading.load_config([os.path.join(repo, "pipelines", "real_people.yaml")])
     label_sets.check(config.data)
     assert label_sets.run_labels(config.data) == SHARED7
     assert label_sets.emotion_mapping(config.data, "ravdess")["calm"] == "neutral"
     assert (config.data.dataset, config.data.video_dataset) == ("ravdess", "fer2013")
-    face = run_files.load_run_config([os.path.join(repo, "pipelines", "fer2013_faces.yaml")])
+    face = loading.load_config([os.path.join(repo, "pipelines", "fer2013_faces.yaml")])
     assert (config.video.crop_size, config.video.face_margin) == (face.video.crop_size, face.video.face_margin)
     assert config.model.video_aggregator == face.model.aggregator
     assert config.model.video_width_multiplier == face.model.width_multiplier

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.config import overrides
+from mrpn_tf.config import validation
 from mrpn_tf.data import datasets
 from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import dataset_builder
@@ -114,5 +114,5 @@ def test_training_batches_carry_distributions_and_evaluation_labels(prepared):
 def test_a_negative_alpha_is_refused():
     config = config_lib.tiny()
     config.data.mixup_alpha = -0.1
-    with pytest.raises(overrides.ConfigError, match="data.mixup_alpha=-0.1"):
-        overrides.validate(config)
+    with pytest.raises(config_lib.ConfigError, match="data.mixup_alpha=-0.1"):
+        validation.validate(config)

@@ -199,14 +199,14 @@ def test_mel_tone_peaks_in_the_band_around_its_frequency():
 
 
 def test_mel_takes_more_bands_than_fft_bins_only_when_asked():
-    from mrpn_tf.config import overrides
+    from mrpn_tf.config import validation
 
     config = config_lib.Config()
     config.audio.freq_bins = 300
-    with pytest.raises(overrides.ConfigError, match="freq_bins=300"):
-        overrides.validate(config)
+    with pytest.raises(config_lib.ConfigError, match="freq_bins=300"):
+        validation.validate(config)
     config.audio.frequency_scale = "mel"
-    overrides.validate(config)
+    validation.validate(config)
     config.audio.frequency_scale = "bark"
-    with pytest.raises(overrides.ConfigError, match="frequency_scale"):
-        overrides.validate(config)
+    with pytest.raises(config_lib.ConfigError, match="frequency_scale"):
+        validation.validate(config)
