@@ -44,13 +44,6 @@ def test_masked_average_pooling_against_numpy():
     assert np.all(masked_average_pooling.MaskedAveragePooling()([x, 0 * mask]).numpy() == 0)
 
 
-@pytest.mark.parametrize("kind", aggregator.KINDS)
-def test_config_mirrors_the_constructor(kind):
-    layer = aggregator.SequenceAggregator(kind, units=8, num_heads=2, num_layers=3, dropout=0.2)
-    clone = aggregator.SequenceAggregator.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-
-
 def test_average_reads_a_still_and_its_video_alike():
     """The face model learns from one-frame clips: a clip of the same face reads as the face."""
     layer = aggregator.SequenceAggregator(aggregator.AVERAGE)

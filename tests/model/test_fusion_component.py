@@ -1,6 +1,5 @@
 """Eqs. 2-4: Scoring and FusionComponent against numpy, in inference mode."""
 
-import keras
 import numpy as np
 
 from mrpn_tf.model import fusion_component
@@ -55,17 +54,3 @@ def test_probabilities_layer_is_a_float32_softmax_named_after_the_head():
     assert layer.name == "va" and p.dtype == np.float32
     np.testing.assert_allclose(p[0], np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(),
                                rtol=1e-6)
-
-
-def test_configs_mirror_the_constructors():
-    for layer in (scoring.Scoring(7, 3, name="s"), fusion_component.FusionComponent(7, 3, 0.2)):
-        clone = type(layer).from_config(layer.get_config())
-        assert clone.get_config() == layer.get_config()
-    # Each constructor argument survives the round trip with its non-default value: a
-    # get_config that left one out would give the clone the default instead.
-    clone = fusion_component.FusionComponent.from_config(
-        fusion_component.FusionComponent(7, 3, 0.2, name="f").get_config())
-    assert (clone.hidden_units, clone.num_classes, clone.dropout, clone.name) == (7, 3, 0.2, "f")
-    assert keras.saving.get_registered_name(fusion_component.FusionComponent) == (
-        "mrpn_tf>FusionComponent"
-    )

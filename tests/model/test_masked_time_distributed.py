@@ -40,10 +40,3 @@ def test_padding_stays_out_of_batchnorm_statistics():
     np.testing.assert_allclose(moving_mean_after_training_step(8, True), reference, atol=1e-6)
     # Without the gather the zero padding frames do reach the statistics.
     assert not np.allclose(moving_mean_after_training_step(8, False), reference, atol=1e-4)
-
-
-def test_config_round_trip_keeps_the_wrapped_model():
-    layer = masked_time_distributed.MaskedTimeDistributed(small_cnn(), gather_valid=False)
-    clone = masked_time_distributed.MaskedTimeDistributed.from_config(layer.get_config())
-    assert clone.gather_valid is False
-    assert [l.name for l in clone.layer.layers] == [l.name for l in layer.layer.layers]

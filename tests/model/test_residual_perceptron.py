@@ -47,9 +47,3 @@ def test_rp_formula(rp_and_input, training):
 def test_size_must_match_for_the_residual_sum():
     with pytest.raises(ValueError, match="residual sum"):
         residual_perceptron.ResidualPerceptron(4)(np.zeros((2, 6), np.float32))
-
-
-def test_config_round_trip():
-    layer = residual_perceptron.ResidualPerceptron(6, name="v_rp")
-    clone = residual_perceptron.ResidualPerceptron.from_config(layer.get_config())
-    assert (clone.units, clone.name) == (6, "v_rp")
