@@ -62,10 +62,10 @@ from mrpn_tf.model import build_model  # noqa: E402
 from mrpn_tf.model import inference_model  # noqa: E402
 from mrpn_tf.demo import demo_run  # noqa: E402
 
-VARIANTS = tflite_export.VARIANTS
+VARIANTS = tflite_export.QUANTIZATIONS
 # Every TFLite file of an export: (name in the tables, export key), feature files first.
 FILES = [(v, run_export.tflite_key(v)) for v in VARIANTS] + [
-    (f"{run_export.RAW}_{v}", run_export.tflite_key(v, raw=True)) for v in VARIANTS
+    (f"{run_export.RAW_INPUT_INFIX}_{v}", run_export.tflite_key(v, raw=True)) for v in VARIANTS
 ]
 
 
@@ -185,7 +185,7 @@ def agreement(config: config_lib.Config, paths: dict[str, str]) -> dict[str, dic
         scores[name] = [window_scores(backend, *windows) for windows in clips]
     result = {"clips": len(clips), "windows": int(sum(len(w) for w, _ in clips))}
     for name, _ in FILES:
-        reference = "fp32" if name in (f"{run_export.RAW}_fp32", *VARIANTS) else f"{run_export.RAW}_fp32"
+        reference = "fp32" if name in (f"{run_export.RAW_INPUT_INFIX}_fp32", *VARIANTS) else f"{run_export.RAW_INPUT_INFIX}_fp32"
         top_windows = np.concatenate([s.argmax(1) for s in scores[name]])
         top_clips = np.array([s.mean(0).argmax() for s in scores[name]])
         reference_windows = np.concatenate([s.argmax(1) for s in scores[reference]])
@@ -232,14 +232,14 @@ def print_report(report: dict) -> None:
         mb = size.get(path.replace("tflite_", ""), size["savedmodel"] if path == "savedmodel" else None)
         mb_text = f"{mb / 1e6:9.2f}" if mb else f"{'':9s}"
         window = entry.get("window_model_cpu_s")
-        what = "preprocessing + model" if path.startswith(f"tflite_{run_export.RAW}_") else "model alone"
+        what = "preprocessing + model" if path.startswith(f"tflite_{run_export.RAW_INPUT_INFIX}_") else "model alone"
         window_text = (
             f"  ({what}: {1e3 * window:.1f} cpu ms, {1e3 * entry['window_model_wall_s']:.1f} wall ms / window)"
             if window else ""
         )
         print(f"{path:24s} {1e3 * entry['wall_s']:9.1f} {1e3 * entry['cpu_s']:9.1f} "
               f"{entry['x_real_time_wall']:10.1f} {entry['x_real_time_cpu']:9.1f} {mb_text}{window_text}")
-    for prefix in ("", f"{run_export.RAW}_"):
+    for prefix in ("", f"{run_export.RAW_INPUT_INFIX}_"):
         print(f"{prefix or 'feature '}int8 file / fp32: dynamic "
               f"{size[prefix + 'fp32'] / size[prefix + 'int8_dynamic']:.2f}x smaller, "
               f"full {size[prefix + 'fp32'] / size[prefix + 'int8_full']:.2f}x smaller")
@@ -254,7 +254,7 @@ def print_report(report: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variants", nargs="+", default=["tiny", "default"], choices=sorted(config_lib.VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=["tiny", "default"], choices=sorted(config_lib.CONFIG_VARIANTS))
     parser.add_argument("--run", default=None, help="trained tiny run folder (for the agreement figures)")
     parser.add_argument("--clip-s", type=float, default=3.5, help="clip length (RAVDESS clips last ~3.5 s)")
     parser.add_argument("--repeats", type=int, default=5)

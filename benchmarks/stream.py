@@ -80,7 +80,7 @@ def run(predictor, path: str, hop_s, realtime: bool):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="an export (SavedModel folder or .tflite)")
-    parser.add_argument("--variant", default="tiny", choices=sorted(config_lib.VARIANTS))
+    parser.add_argument("--variant", default="tiny", choices=sorted(config_lib.CONFIG_VARIANTS))
     parser.add_argument("--backend", default="savedmodel", choices=["savedmodel", "tflite_fp32"])
     parser.add_argument("--hop", type=float, default=None, help="seconds between answers (default: the export's)")
     parser.add_argument("--realtime", action="store_true", help="also run paced as a live source")

@@ -19,7 +19,7 @@ import argparse
 import os
 import sys
 
-from mrpn_tf.config import config as config_lib
+from mrpn_tf import cli
 from mrpn_tf.config import loading
 
 
@@ -35,16 +35,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli.config_errors_exit
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        config = loading.load_config(args.config, args.overrides)
-        t_config, nt_config = (
-            loading.load_config([*args.config, path], args.overrides) if path else None
-            for path in (args.t_config, args.nt_config))
-    except config_lib.ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    config = loading.load_config(args.config, args.overrides)
+    t_config, nt_config = (
+        loading.load_config([*args.config, path], args.overrides) if path else None
+        for path in (args.t_config, args.nt_config))
     from mrpn_tf.demo import demo_run  # TensorFlow now
     from mrpn_tf.studies import crossval_runs
     from mrpn_tf.training import preflight, strategy

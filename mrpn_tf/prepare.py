@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mrpn_tf.config import config as config_lib
+from mrpn_tf import cli
 from mrpn_tf.config import loading
 
 
@@ -24,13 +24,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@cli.config_errors_exit
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        config = loading.load_config(args.config, args.overrides)
-    except config_lib.ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    config = loading.load_config(args.config, args.overrides)
     from mrpn_tf.data import prepare_job  # heavy imports (TF, MediaPipe) after argument checks
 
     try:

@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from mrpn_tf.config import config as config_lib
+from mrpn_tf import cli
 from mrpn_tf.config import loading
 
 PRETRAINED_DIR = "pretrained"
@@ -53,13 +53,10 @@ def default_out(task: str, config) -> str:
     return os.path.join(PRETRAINED_DIR, f"{task}-{shape}-w{width:g}.weights.h5")
 
 
+@cli.config_errors_exit
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        config = loading.load_config(args.config, args.overrides)
-    except config_lib.ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    config = loading.load_config(args.config, args.overrides)
     from mrpn_tf.data.media import model_store
     from mrpn_tf.training.pretraining import pretrain_tasks  # TensorFlow after the arguments
 

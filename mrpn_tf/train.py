@@ -16,7 +16,7 @@ import os
 import pathlib
 import sys
 
-from mrpn_tf.config import config as config_lib
+from mrpn_tf import cli
 from mrpn_tf.config import loading
 
 # No run file: the offline demo's, beside the package in the checkout (README installs it
@@ -55,17 +55,14 @@ def train_and_export(config, strategy, extra_callbacks=()) -> dict:
     return summary
 
 
+@cli.config_errors_exit
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not args.config and not os.path.isfile(DEMO_RUN_FILE):
         print(f"error: the offline demo's run file {DEMO_RUN_FILE} is missing; name a run file "
               "with --config", file=sys.stderr)
         return 2
-    try:
-        config = loading.load_config(args.config or [DEMO_RUN_FILE], args.overrides)
-    except config_lib.ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    config = loading.load_config(args.config or [DEMO_RUN_FILE], args.overrides)
     # TensorFlow after the argument checks; the strategy before any other TF work.
     from mrpn_tf.demo import demo_run
     from mrpn_tf.training import evaluation_report, preflight, run_dir, strategy

@@ -285,12 +285,12 @@ def tiny() -> Config:
     return config
 
 
-VARIANTS = {"default": Config, "tiny": tiny}
+CONFIG_VARIANTS = {"default": Config, "tiny": tiny}
 
 
 def variant(name: str) -> Config:
     """Returns a fresh config of the named variant ("default" or "tiny")."""
-    if name not in VARIANTS:
-        raise ValueError(f"unknown config variant {name!r}; expected one of {sorted(VARIANTS)}")
-    return VARIANTS[name]()
+    if name not in CONFIG_VARIANTS:
+        raise ValueError(f"unknown config variant {name!r}; expected one of {sorted(CONFIG_VARIANTS)}")
+    return CONFIG_VARIANTS[name]()
 

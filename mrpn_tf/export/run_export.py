@@ -42,7 +42,7 @@ from mrpn_tf.training import run_dir as run_dir_lib
 
 SAVEDMODEL = "savedmodel"
 TFLITE_SUFFIX = "_tflite"
-RAW = "raw"  # file name and export key infix of the raw-input files
+RAW_INPUT_INFIX = "raw"  # file name and export key infix of the raw-input files
 
 
 def next_version(model_dir: str) -> int:
@@ -55,15 +55,15 @@ def next_version(model_dir: str) -> int:
 
 def tflite_path(folder: str, name: str, variant: str, raw: bool = False) -> str:
     """Path of one TFLite variant (of the feature files, or of the raw-input ones) in a folder."""
-    return os.path.join(folder, f"{name}_{RAW}_{variant}.tflite" if raw else f"{name}_{variant}.tflite")
+    return os.path.join(folder, f"{name}_{RAW_INPUT_INFIX}_{variant}.tflite" if raw else f"{name}_{variant}.tflite")
 
 
 def tflite_key(variant: str, raw: bool = False) -> str:
     """The export's key of one TFLite file: "tflite_<variant>" or "tflite_raw_<variant>"."""
-    return f"tflite_{RAW}_{variant}" if raw else f"tflite_{variant}"
+    return f"tflite_{RAW_INPUT_INFIX}_{variant}" if raw else f"tflite_{variant}"
 
 
-def signature_heads(model: keras.Model) -> dict[str, list[str]]:
+def heads_by_signature(model: keras.Model) -> dict[str, list[str]]:
     """Signature name -> the branch heads whose inputs it takes, for this model.
 
     `serving_default` / `features` take every branch; `video_only` / `audio_only` exist for
@@ -161,7 +161,7 @@ def feature_files(
 
     Args:
       models: signature name -> window model (`window_model.build_window_models`).
-      by_signature: signature name -> its branch heads (`signature_heads`).
+      by_signature: signature name -> its branch heads (`heads_by_signature`).
       config: the run config.
       spec: the window.
       raw_windows: calibration windows (`representative_data.calibration_raw_windows`),
@@ -219,7 +219,7 @@ def write_tflite(
       Export key (`tflite_key`) -> file path. Each file was checked to load on the
       builtin-op interpreter.
     """
-    by_signature = signature_heads(model)
+    by_signature = heads_by_signature(model)
     models = window_model.build_window_models(model, config, len(labels), spec)
     variants = [*config.export.tflite_variants, *config.export.raw_tflite_variants]
     raw_windows = (
@@ -273,7 +273,7 @@ def export_model(
                 f"{folder} exists: versions are never overwritten; export as version "
                 f"{next_version(os.path.join(out_dir, name))} (--version) or remove it"
             )
-    by_signature = signature_heads(model)
+    by_signature = heads_by_signature(model)
     files = {v: os.path.basename(tflite_path("", name, v)) for v in config.export.tflite_variants}
     raw_files = {
         v: os.path.basename(tflite_path("", name, v, raw=True))

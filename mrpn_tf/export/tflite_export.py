@@ -37,7 +37,7 @@ FP32 = "fp32"
 FP16 = "fp16"
 INT8_DYNAMIC = "int8_dynamic"
 INT8_FULL = "int8_full"
-VARIANTS = (FP32, FP16, INT8_DYNAMIC, INT8_FULL)
+QUANTIZATIONS = (FP32, FP16, INT8_DYNAMIC, INT8_FULL)
 
 _BUILTIN = flatbuffer_utils.schema_fb.BuiltinOperator
 # A representative dataset for a multi-signature model yields (signature name, inputs).
@@ -101,7 +101,7 @@ def converter_for(
 
     Args:
       frozen_dir: from `save_frozen`.
-      variant: one of VARIANTS.
+      variant: one of QUANTIZATIONS.
       representative: calibration data, required for INT8_FULL.
 
     Returns:
@@ -110,8 +110,8 @@ def converter_for(
     Raises:
       ValueError: unknown variant, or INT8_FULL without calibration data.
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"TFLite variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+    if variant not in QUANTIZATIONS:
+        raise ValueError(f"TFLite variant {variant!r}; expected one of {', '.join(QUANTIZATIONS)}")
     converter = tf.lite.TFLiteConverter.from_saved_model(frozen_dir)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if variant != FP32:
@@ -138,7 +138,7 @@ def convert(
     Args:
       functions: signature name -> window function (see `save_frozen`).
       specs: signature name -> static input specs.
-      variants: names from VARIANTS.
+      variants: names from QUANTIZATIONS.
       representative: calibration data (needed when INT8_FULL is asked for).
       float_layers: layer names (or name scopes) whose ops stay float in INT8_FULL
         (`export.int8_float_layers`, and the raw files' preprocessing).

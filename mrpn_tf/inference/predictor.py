@@ -50,7 +50,7 @@ from mrpn_tf.inference import signature_keys
 from mrpn_tf.inference import windowing
 
 # The side head that scores a clip missing a stream, by the stream it misses.
-FALLBACK_HEAD = {datasets.AUDIO: features.V, datasets.VIDEO: features.A}
+HEAD_WHEN_MISSING = {datasets.AUDIO: features.V, datasets.VIDEO: features.A}
 CENTRAL = "central branch"
 _SIDE_HEAD_OF = {signature: head for head, signature in signature_keys.SIDE_HEAD_SIGNATURES.items()}
 # Stills scored per model call by `predict_stills` (one window each).
@@ -131,7 +131,7 @@ class TFLiteBackend:
     def _to_features(self, signature: str):
         """The traced `raw_to_features` of one signature's heads (one trace: static windows)."""
         if signature not in self._features:
-            heads = signature_heads(self.metadata, signature)
+            heads = streams_of_signature(self.metadata, signature)
             self._features[signature] = tf.function(
                 lambda raw: serving_preprocessing.raw_to_features(raw, heads, self.config),
                 reduce_retracing=True,  # clips differ in their number of windows only
@@ -152,12 +152,11 @@ class TFLiteBackend:
         ])
 
 
-def signature_heads(metadata: dict, signature: str) -> list[str]:
+def streams_of_signature(metadata: dict, signature: str) -> list[str]:
     """The branch heads whose streams a SavedModel signature takes."""
     if signature == signature_keys.SERVING_DEFAULT:
         return list(metadata["heads"])
-    inverse = {name: head for head, name in signature_keys.SIDE_HEAD_SIGNATURES.items()}
-    return [inverse[signature]]
+    return [_SIDE_HEAD_OF[signature]]
 
 
 def load_backend(path: str, num_threads: Optional[int] = None) -> Backend:
@@ -238,7 +237,7 @@ class Predictor:
         """(signature, branch, note) for the streams the clip has (and the clip's own note)."""
         if clip.missing is None or self._modality() != datasets.AV:
             return signature_keys.SERVING_DEFAULT, CENTRAL, clip.note
-        head = FALLBACK_HEAD[clip.missing]
+        head = HEAD_WHEN_MISSING[clip.missing]
         signature = signature_keys.SIDE_HEAD_SIGNATURES[head]
         if signature not in self.backend.signatures():
             raise PredictError(
@@ -251,7 +250,7 @@ class Predictor:
 
     def _windows(self, clip: clip_loader.LoadedClip, signature: str):
         """The raw windows of the streams the signature takes, and their times."""
-        heads = signature_heads(self.metadata, signature)
+        heads = streams_of_signature(self.metadata, signature)
         frames = clip.frames if features.V in heads else None
         waveform = clip.waveform if features.A in heads else None
         return windowing.raw_windows(frames, waveform, self.spec)

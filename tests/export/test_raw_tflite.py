@@ -29,7 +29,7 @@ from tests.export.test_serving_module import raw_clips
 from tests.export.test_tflite_export import QUANTIZED_ATOL
 from tests.export.test_tflite_export import builtin_interpreter
 
-VARIANTS = tflite_export.VARIANTS
+VARIANTS = tflite_export.QUANTIZATIONS
 # The raw files' signatures of an N2 model and the streams each takes.
 SIGNATURE_HEADS = {
     keys.SERVING_DEFAULT: [features.V, features.A],

@@ -18,7 +18,7 @@ from mrpn_tf.inference import windowing
 from tests.export.test_serving_module import call
 from tests.export.test_serving_module import raw_clips
 
-VARIANTS = tflite_export.VARIANTS
+VARIANTS = tflite_export.QUANTIZATIONS
 # Loose bounds for a tiny model fitted two steps: they catch a broken conversion, not a
 # quantization-quality claim (benchmarks/inference.py measures agreement on the demo set).
 QUANTIZED_ATOL = {"fp16": 1e-2, "int8_dynamic": 0.1, "int8_full": 0.15}
