@@ -9,7 +9,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tests.export.tiny_export import export_root, exported, tiny_run  # noqa: E402, F401 (fixtures)
+from tests.export.tiny_export import (  # noqa: E402, F401 (fixtures)
+    central, export_root, exported, loaded, side_heads, tiny_run, trained)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("MRPN_SHARED", REPO.parent / "shared"))

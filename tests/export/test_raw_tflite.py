@@ -3,7 +3,6 @@ SavedModel's raw signatures, quantized files close, silence trimming inside."""
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest

@@ -17,6 +17,7 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.config import resolved
@@ -25,6 +26,8 @@ from mrpn_tf.data import features
 from mrpn_tf.export import run_export
 from mrpn_tf.model import compile_losses
 from mrpn_tf.model import build_model
+from mrpn_tf.model import inference_model
+from mrpn_tf.model import side_head_models
 from mrpn_tf.training import run_dir as run_dir_lib
 from tests.data.pipeline import synthetic_records
 
@@ -91,3 +94,30 @@ def export_root(tmp_path_factory) -> str:
 def exported(tiny_run, export_root) -> dict[str, str]:
     """`export_run` of the tiny run: SavedModel, four TFLite files, labels, metadata."""
     return run_export.export_run(tiny_run.run_dir, out_dir=export_root)
+
+
+# Fixtures on the export, for the export and inference tests.
+
+
+@pytest.fixture(scope="session")
+def loaded(exported):
+    """The exported SavedModel, loaded as TF Serving's clients' tests do."""
+    return tf.saved_model.load(exported["savedmodel"])
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_run) -> keras.Model:
+    """The run's model.keras, loaded."""
+    return keras.saving.load_model(os.path.join(tiny_run.run_dir, run_dir_lib.MODEL_NAME))
+
+
+@pytest.fixture(scope="session")
+def central(trained) -> keras.Model:
+    """The Keras central branch (paper 3.1) of the run's model."""
+    return inference_model(trained)
+
+
+@pytest.fixture(scope="session")
+def side_heads(trained) -> dict[str, keras.Model]:
+    """The Keras side-head models of the run's model."""
+    return side_head_models(trained)
