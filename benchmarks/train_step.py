@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from mrpn_tf import runtime
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import datasets, features
+from mrpn_tf.data import features
 from mrpn_tf.data.datasets import label_sets
 from mrpn_tf.data.pipeline import dataset_builder, spectrogram_segments
 from mrpn_tf.model import build_model

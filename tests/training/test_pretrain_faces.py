@@ -19,7 +19,6 @@ from mrpn_tf.model import layer_names
 from mrpn_tf.training import run_dir as run_dir_lib
 from mrpn_tf.training.pretraining import face_report
 from mrpn_tf.data import fer2013_faces
-from mrpn_tf.training.pretraining import fer2013
 from tests.data.datasets import fer_files
 
 FACES_RUN_FILE = str(pathlib.Path(__file__).resolve().parents[2] / "pipelines" / "fer2013_faces.yaml")
