@@ -59,9 +59,9 @@ def read_table_csv(path: str) -> tuple[list[str], dict[str, list[Optional[float]
     """
     with open(path, newline="") as f:
         lines = list(csv.reader(f))
-    if not lines or lines[0][-2:] != ["mean", "std"]:
+    if not lines or "mean" not in lines[0] or lines[0][lines[0].index("mean") + 1] != "std":
         raise ValueError(f"{path}: not a crossval table (header {lines[:1]})")
-    fold_names = lines[0][1:-2]
+    fold_names = lines[0][1:lines[0].index("mean")]
     rows = {line[0]: [float(v) if v else None for v in line[1:1 + len(fold_names)]]
             for line in lines[1:] if line}
     return fold_names, rows
