@@ -22,15 +22,14 @@ import tensorflow as tf
 from mrpn_tf.inference import signature_keys as keys
 from tests.export import media_files
 
-README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+SERVING_DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "serving.md")
 PREDICT_URL = re.compile(r"/v1/models/(?P<name>[^/:]+):predict$")
 
 
 def readme_client() -> str:
-    """The Python block of the README's "Serving and TFLite" section."""
-    with open(README) as f:
-        section = f.read().split("## Serving and TFLite", 1)[1].split("\n## ", 1)[0]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    """The Python REST client of docs/serving.md (the README links it)."""
+    with open(SERVING_DOC) as f:
+        return re.search(r"```python\n(.*?)```", f.read(), re.S).group(1)
 
 
 def json_value(tensor: tf.Tensor):
@@ -61,7 +60,7 @@ def test_readme_client_gets_the_savedmodel_answer(loaded, tiny_run, shared_dir, 
     code = readme_client().replace("runs/demo/config.yaml", os.path.join(tiny_run.run_dir, "config.yaml"))
     code = code.replace('"clip.mp4"', repr(video))
     monkeypatch.setattr(urllib.request, "urlopen", serve_rest(loaded, "mrpn"))
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "docs/serving.md", "exec"), {})
     label, probabilities = capsys.readouterr().out.strip().split(" ", 1)
     assert label in tiny_run.labels
     scores = ast.literal_eval(probabilities)  # the client prints a dict class -> probability
