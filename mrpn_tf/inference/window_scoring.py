@@ -18,17 +18,7 @@ long clip or a stream has to be cut into windows anyway, so windows are the only
 every backend can run; the SavedModel could take whole clips, but then its answers would
 differ from its own .tflite files'. Training already sees slices (paper 3.3: random slices of
 >= 1 s, each standardized on its own), so a 2-s window standardized on its own is what the
-model learned from. The price, measured on the demo (N2, fold 1, 48 validation clips of 2-3 s,
-so two overlapping windows each) with the same model.keras scored both ways:
-
-                        whole clips (before)          windows (now = predict)
-                        va      v       a             va      v       a
-  20 epochs (e20)       100 %   91.7 %  95.8 %        97.9 %  91.7 %  79.2 %
-  18 epochs (cold)      91.7 %  89.6 %  87.5 %        93.8 %  91.7 %  81.3 %
-
-The central branch moves by one clip either way; the audio side head loses most (a window
-standardized alone hears less of the clip's cue), which is what a deployed model does. The
-numbers a run reports are now those of its exports.
+model learned from. What this costs against whole clips, measured: docs/lab-notes/window_scoring.md.
 
 The clips of a split come from the run's prepared records (`dataset_builder.parsed_clips`),
 decoded by `video_frames.decode_frames` exactly as `clip_loader.load_clip` decodes a file
