@@ -11,6 +11,7 @@ import os
 import sys
 
 
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mrpn_tf.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, help="a finished run folder (holds model.keras)")

@@ -6,7 +6,7 @@
   3              model, inference, demo   (no imports between the three)
   2              data
   1              config
-  0              files.py, runtime.py
+  0              files.py, runtime.py, native_logs.py
 
 Imports inside functions count too: a lazy import is still a dependency. A unit may import
 its own modules freely.
@@ -19,7 +19,7 @@ import pathlib
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "mrpn_tf"
 LAYERS = (
-    {"files.py", "runtime.py"},
+    {"files.py", "runtime.py", "native_logs.py"},
     {"config"},
     {"data"},
     {"model", "inference", "demo"},
