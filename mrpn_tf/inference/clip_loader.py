@@ -133,12 +133,12 @@ def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV)
     return LoadedClip(path, frames, waveform, no_face=dropped == NO_FACE_REASON)
 
 
-def load_image(path: str, config: config_lib.Config) -> LoadedClip:
+def load_image(path: str, video: config_lib.VideoConfig) -> LoadedClip:
     """A still image as a one-frame clip without audio: its face cropped as a frame's.
 
     Args:
       path: .jpg, .png, ... file (`still_image.EXTENSIONS`).
-      config: the exported run's config (`video.crop_size`, `face_margin`, `max_frame_side`,
+      video: the exported run's video settings (`crop_size`, `face_margin`, `max_frame_side`,
         the detector).
 
     Returns:
@@ -149,15 +149,15 @@ def load_image(path: str, config: config_lib.Config) -> LoadedClip:
         face crop (names the file).
     """
     try:
-        image = still_image.read_image(path, config.video.max_frame_side)
+        image = still_image.read_image(path, video.max_frame_side)
     except still_image.ImageError as e:
         raise clip_preparation.ClipError(path, e.reason) from e
-    detector = clip_preparation.detector_for(config.video)
-    box = face_image.face_box(detector, image.rgb, config.video.face_margin)
+    detector = clip_preparation.detector_for(video)
+    box = face_image.face_box(detector, image.rgb, video.face_margin)
     note = ""
     if box is None:
         if max(image.rgb.shape[:2]) > FACE_CROP_MAX_SIDE:
             raise clip_preparation.ClipError(path, NO_FACE_IN_IMAGE)
         box, note = face_image.whole_image_box(*image.rgb.shape[:2]), WHOLE_IMAGE_NOTE
-    crop = face_image.crop(image.rgb, box, config.video.crop_size)
+    crop = face_image.crop(image.rgb, box, video.crop_size)
     return LoadedClip(path, crop[None], None, still=True, note=note)

@@ -324,7 +324,7 @@ class Predictor:
         if features.V not in self.metadata["heads"]:
             raise PredictError(path, f"{clip_loader.STILL_REASON}, and this "
                                      f"{self.metadata['network']} model only hears; refused")
-        return clip_loader.load_image(path, self.config)
+        return clip_loader.load_image(path, self.config.video)
 
     def predict_stills(self, paths: list[str]) -> list:
         """Scores still images, `STILL_BATCH` per model call (`load_stills`, `score_stills`).

@@ -50,7 +50,7 @@ def build_callbacks(
         # A pure function of the epoch: a resumed run sets the same rate as an uninterrupted
         # one, and it needs no validation (data.fold=all follows it too).
         schedule.append(keras.callbacks.LearningRateScheduler(optimizer.cosine_schedule(train)))
-    if dataset_builder.has_validation(config):
+    if dataset_builder.has_validation(config.data):
         if train.lr_schedule == "plateau":
             schedule.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=history.SELECTION_METRIC, factor=train.lr_factor, patience=train.lr_patience, verbose=1

@@ -77,7 +77,7 @@ def predict_split(
     Raises:
       ValueError: the validation split of `data.fold=all`, which has no actors.
     """
-    if split == dataset_builder.VAL and actors is None and not dataset_builder.has_validation(config):
+    if split == dataset_builder.VAL and actors is None and not dataset_builder.has_validation(config.data):
         raise ValueError(f"data.fold={config.data.fold} trained on every actor of "
                          f"{config.data.dataset}: there are no held-out actors to evaluate on")
     heads = list(model.output)

@@ -74,8 +74,8 @@ def split_sizes(config: config_lib.Config) -> SplitSizes:
     Raises:
       ValueError / FileNotFoundError: no prepared folder, or one prepared differently.
     """
-    train = dataset_builder.split_actors(config, dataset_builder.TRAIN)
-    val = dataset_builder.split_actors(config, dataset_builder.VAL)
+    train = dataset_builder.split_actors(config.data, dataset_builder.TRAIN)
+    val = dataset_builder.split_actors(config.data, dataset_builder.VAL)
     if config.data.source == "tfrecord":
         return _prepared_clip_counts(config, train, val)
 
@@ -83,7 +83,7 @@ def split_sizes(config: config_lib.Config) -> SplitSizes:
 
     def count(actors):
         try:
-            entries = video_source.clip_entries(config, actors)
+            entries = video_source.clip_entries(config.data, actors)
         except ValueError:  # no clip of these actors: counted as 0, reported below
             return 0
         return sum(bool(kept[int(entry.label)]) for entry in entries)
@@ -95,7 +95,7 @@ def check_split_sizes(sizes: SplitSizes, config: config_lib.Config, global_batch
     """Refuses a fold without validation clips or without one full training batch."""
     where = config.data.prepared_dir or config.data.root
     fold = f"{config.data.dataset} fold {config.data.fold}"
-    if not dataset_builder.has_validation(config):
+    if not dataset_builder.has_validation(config.data):
         if sizes.train_clips < global_batch:
             raise ValueError(
                 f"data.fold={config.data.fold} trains on every {config.data.dataset} clip in {where}, "
@@ -103,7 +103,7 @@ def check_split_sizes(sizes: SplitSizes, config: config_lib.Config, global_batch
         return
     if sizes.val_clips == 0:
         raise ValueError(f"{fold} has no validation clips in {where}: its validation actors "
-                         f"{list(dataset_builder.split_actors(config, 'val'))} have none")
+                         f"{list(dataset_builder.split_actors(config.data, 'val'))} have none")
     if sizes.train_clips < global_batch:
         raise ValueError(f"{fold} has {sizes.train_clips} training clips in {where}, fewer than "
                          f"one global batch of {global_batch} (training batches drop the rest)")
@@ -112,7 +112,7 @@ def check_split_sizes(sizes: SplitSizes, config: config_lib.Config, global_batch
 def check_no_validation_stop(config: config_lib.Config) -> None:
     """Refuses early stopping (on validation loss) in a run without validation (`data.fold=all`)."""
     patience = config.train.early_stopping_patience
-    if not dataset_builder.has_validation(config) and patience > 0:
+    if not dataset_builder.has_validation(config.data) and patience > 0:
         raise ValueError(f"train.early_stopping_patience={patience} stops on validation loss, and "
                          f"data.fold={config.data.fold} has no validation split; set it to 0 "
                          "(the run trains train.epochs epochs)")

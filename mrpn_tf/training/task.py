@@ -153,7 +153,7 @@ def fit(
             "train.precise_bn_batches works on one machine only: with TF_CONFIG each worker "
             "would recompute BatchNorm statistics from other batches; set it to 0")
     validation = {}
-    if dataset_builder.has_validation(config):
+    if dataset_builder.has_validation(config.data):
         val_steps = input_data.steps_per_epoch(sizes.val_clips, batch, local, dataset_builder.VAL)
         validation = {
             "validation_data": input_data.distributed_dataset(
@@ -329,7 +329,7 @@ def train(
     with strategy.scope():
         model = build_compiled_model(config, len(label_sets.run_labels(config.data)))
     fit(model, config, strategy, run_dir, sizes, extra_callbacks)
-    validating = dataset_builder.has_validation(config)
+    validating = dataset_builder.has_validation(config.data)
     if validating:
         best = save_best_model(model, run_dir)
     else:

@@ -70,7 +70,7 @@ def test_every_still_kind_is_scored_by_the_video_side_head(photos, exported, fac
 
 def test_formats_of_one_face_agree(photos, n2):
     """One face as JPEG, PNG, CMYK JPEG and a 20-MP JPEG: about the same crop."""
-    crops = {n: clip_loader.load_image(photos[n], n2.config).frames for n in ("face.jpg", "face.png", "cmyk.jpg", "big.jpg")}
+    crops = {n: clip_loader.load_image(photos[n], n2.config.video).frames for n in ("face.jpg", "face.png", "cmyk.jpg", "big.jpg")}
     for name, frames in crops.items():
         assert frames.shape == (1, n2.config.video.crop_size, n2.config.video.crop_size, 3)
         assert np.abs(frames.astype(int) - crops["face.png"]).mean() < 12, name
@@ -84,7 +84,7 @@ def test_a_batch_of_stills_equals_one_by_one_and_the_signature(photos, n2, loade
         alone = n2.predict_file(path)
         np.testing.assert_allclose(list(result.probabilities.values()),
                                    list(alone.probabilities.values()), atol=1e-5)
-    clip = clip_loader.load_image(paths[0], n2.config)
+    clip = clip_loader.load_image(paths[0], n2.config.video)
     batch, _ = windowing.raw_windows(clip.frames, None, n2.spec)
     direct = loaded.signatures[keys.VIDEO_ONLY](**batch)[keys.PROBABILITIES].numpy()[0]
     np.testing.assert_allclose(list(batched[0].probabilities.values()), direct, atol=1e-6)
@@ -93,7 +93,7 @@ def test_a_batch_of_stills_equals_one_by_one_and_the_signature(photos, n2, loade
 def test_a_face_crop_sized_image_without_a_face_is_scored_whole(photos, n2):
     result = n2.predict_file(photos["small.png"])
     assert result.branch == "v side head" and clip_loader.WHOLE_IMAGE_NOTE in result.note
-    clip = clip_loader.load_image(photos["small.png"], n2.config)
+    clip = clip_loader.load_image(photos["small.png"], n2.config.video)
     grey = np.asarray(Image.open(photos["small.png"]).resize((clip.frames.shape[1],) * 2, Image.Resampling.BILINEAR))
     assert np.abs(clip.frames[0, ..., 0].astype(int) - grey).mean() < 40  # the whole picture, resized
 

@@ -99,8 +99,8 @@ def fold_all_run(prepared_dir, tmp_path_factory) -> FoldAllRun:
 
 def test_every_clip_trains_and_nothing_validates(fold_all_run):
     config, summary = fold_all_run.config, fold_all_run.summary
-    assert dataset_builder.split_actors(config, "train") == tuple(range(1, 9))
-    assert dataset_builder.split_actors(config, "val") == ()
+    assert dataset_builder.split_actors(config.data, "train") == tuple(range(1, 9))
+    assert dataset_builder.split_actors(config.data, "val") == ()
     assert preflight.split_sizes(config) == preflight.SplitSizes(ALL_CLIPS, 0)
     assert summary["fold"] == "all" and summary["fold_name"] == "all"
     assert summary["train_clips"] == ALL_CLIPS

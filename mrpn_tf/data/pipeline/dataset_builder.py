@@ -47,11 +47,11 @@ def _check_split(split: str) -> None:
         raise ValueError(f"split={split!r}; expected one of {', '.join(SPLITS)}")
 
 
-def split_actors(config: config_lib.Config, split: str, fold: int | str | None = None) -> tuple:
+def split_actors(data: config_lib.DataConfig, split: str, fold: int | str | None = None) -> tuple:
     """The actors of a split of a fold (paper 4.1: actor-disjoint train / validation).
 
     Args:
-      config: `data.dataset` and, when `fold` is None, `data.fold`.
+      data: `dataset` and, when `fold` is None, `fold`.
       split: "train" or "val".
       fold: fold number or "all" (every actor trains, none validates); None for `data.fold`.
 
@@ -59,13 +59,13 @@ def split_actors(config: config_lib.Config, split: str, fold: int | str | None =
       Actor ids, ascending (none for "val" of fold "all").
     """
     _check_split(split)
-    chosen = folds.fold(config.data.dataset, config.data.fold if fold is None else fold)
+    chosen = folds.fold(data.dataset, data.fold if fold is None else fold)
     return chosen.train_actors if split == TRAIN else chosen.val_actors
 
 
-def has_validation(config: config_lib.Config) -> bool:
+def has_validation(data: config_lib.DataConfig) -> bool:
     """Whether `data.fold` holds actors out for validation (every fold but "all")."""
-    return config.data.fold != folds.ALL
+    return data.fold != folds.ALL
 
 
 def _parsed_clips(
@@ -91,7 +91,7 @@ def _parsed_clips(
         lambda clip: clip_validation.check_clip(clip, config.data.modality),
         num_parallel_calls=parallel,
     )
-    clips = face_pairing.relabel(clips, config)
+    clips = face_pairing.relabel(clips, config.data)
     # Parsed but not augmented: every epoch draws new slices and augmentations from it.
     clips = clips.cache() if size <= config.data.cache_max_mb * 2**20 else clips
     if config.data.video_dataset:
@@ -120,7 +120,7 @@ def parsed_clips(
       Dataset of `clip_record.parse` dicts.
     """
     _check_split(split)
-    actors = split_actors(config, split, fold) if actors is None else actors
+    actors = split_actors(config.data, split, fold) if actors is None else actors
     return _parsed_clips(config, split, actors, False, None, config.data.seed)
 
 
@@ -161,7 +161,7 @@ def build_dataset(
     """
     _check_split(split)
     is_training = split == TRAIN if is_training is None else is_training
-    actors = split_actors(config, split, fold) if actors is None else actors
+    actors = split_actors(config.data, split, fold) if actors is None else actors
     batch_size = config.train.batch_size
     pipeline_id = 0
     if input_context is not None:
@@ -184,18 +184,18 @@ def build_dataset(
     )
     batches = _batches(examples, batch_size, config, is_training)
     if is_training and config.data.mixup_alpha > 0:
-        batches = _mixed(batches, config, seed)
+        batches = _mixed(batches, config.data, seed)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
-def _mixed(batches: tf.data.Dataset, config: config_lib.Config, seed: int) -> tf.data.Dataset:
+def _mixed(batches: tf.data.Dataset, data: config_lib.DataConfig, seed: int) -> tf.data.Dataset:
     """Mixup of every training batch, from a stateless seed per batch (`mixup.mix_batch`)."""
-    num_classes = len(label_sets.run_labels(config.data))
-    alpha = config.data.mixup_alpha
+    num_classes = len(label_sets.run_labels(data))
+    alpha = data.mixup_alpha
     # Its own stream of seeds, apart from the per-clip seeds above.
     seeds = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True).batch(2)
     return tf.data.Dataset.zip((batches, seeds)).map(
         lambda batch, batch_seed: mixup.mix_batch(*batch, alpha, num_classes, batch_seed),
-        num_parallel_calls=config.data.num_parallel_calls,
+        num_parallel_calls=data.num_parallel_calls,
         deterministic=False,
     )

@@ -183,12 +183,12 @@ def with_faces(
                      num_parallel_calls=parallel)
 
 
-def relabel(clips: tf.data.Dataset, config: config_lib.Config) -> tf.data.Dataset:
+def relabel(clips: tf.data.Dataset, data: config_lib.DataConfig) -> tf.data.Dataset:
     """The clips' labels as the run's (`label_sets`); clips of a dropped emotion removed.
 
     A run of one corpus's own classes gets `clips` back unchanged.
     """
-    ids = label_sets.label_ids(config.data, config.data.dataset)
+    ids = label_sets.label_ids(data, data.dataset)
     if label_sets.is_identity(ids):
         return clips
     table = tf.constant(ids)
@@ -198,5 +198,5 @@ def relabel(clips: tf.data.Dataset, config: config_lib.Config) -> tf.data.Datase
         clip[clip_record.LABEL] = tf.gather(table, clip[clip_record.LABEL])
         return clip
 
-    clips = clips.map(mapped, num_parallel_calls=config.data.num_parallel_calls)
+    clips = clips.map(mapped, num_parallel_calls=data.num_parallel_calls)
     return clips.filter(lambda clip: clip[clip_record.LABEL] != label_sets.DROPPED)

@@ -26,7 +26,7 @@ from mrpn_tf.data import datasets
 _LONGEST_CLIP_S = 6.0
 
 
-def clip_entries(config: config_lib.Config, actors: Sequence[int]) -> list:
+def clip_entries(data: config_lib.DataConfig, actors: Sequence[int]) -> list:
     """The manifest entries of the given actors (`datasets.scan_dataset`), in a fixed order.
 
     Files the scan skips (names that are not the dataset's) are `prepare`'s business to
@@ -36,7 +36,6 @@ def clip_entries(config: config_lib.Config, actors: Sequence[int]) -> list:
       ValueError: no clip of those actors under `data.root`.
     """
     wanted = set(int(a) for a in actors)
-    data = config.data
     entries, _ = datasets.scan_dataset(data.dataset, data.root, data.modality)
     chosen = sorted((e for e in entries if int(e.actor) in wanted), key=lambda e: e.path)
     if not chosen:
@@ -77,7 +76,7 @@ def read_records(
     Returns:
       (dataset of scalar strings, estimated parsed size in bytes).
     """
-    entries = clip_entries(config, actors)
+    entries = clip_entries(config.data, actors)
     indices = tf.data.Dataset.range(len(entries))
     if input_context is not None and input_context.num_input_pipelines > 1:
         indices = indices.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)

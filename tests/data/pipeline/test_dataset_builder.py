@@ -141,11 +141,11 @@ def test_bucketing_and_a_fold_split(config):
     short = [[DURATIONS[label] <= 1.25 for label in targets[features.VA].numpy()] for _, targets, _ in batches]
     assert all(len(set(sides)) == 1 for sides in short)
     assert sorted(sides[0] for sides in short) == [False, True]
-    train = dataset_builder.split_actors(bucketed, "train", fold=1)
-    val = dataset_builder.split_actors(bucketed, "val", fold=1)
+    train = dataset_builder.split_actors(bucketed.data, "train", fold=1)
+    val = dataset_builder.split_actors(bucketed.data, "val", fold=1)
     assert train and val and not set(train) & set(val)
     with pytest.raises(ValueError, match="split"):
-        dataset_builder.split_actors(bucketed, "test")
+        dataset_builder.split_actors(bucketed.data, "test")
 
 
 def test_folder_prepared_with_other_settings_is_refused(config):

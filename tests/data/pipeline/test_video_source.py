@@ -31,7 +31,7 @@ def config(shared_dir, face_model_path) -> config_lib.Config:
 @pytest.fixture(scope="module")
 def tfrecord_config(config, tmp_path_factory) -> config_lib.Config:
     """The same clips through `prepare_clip` into shards: the tfrecord twin of `config`."""
-    entries = video_source.clip_entries(config, [ACTOR])
+    entries = video_source.clip_entries(config.data, [ACTOR])
     records = [clip_preparation.prepare_clip(entry, config) for entry in entries]
     prepared = str(tmp_path_factory.mktemp("prepared"))
     synthetic_records.write_prepared(prepared, records, config)
