@@ -160,3 +160,34 @@ def test_crop_maps_the_box_and_replicates_past_the_edge():
     assert (edge == 10).all()  # replicated border, never black padding
     jpegs = face_crop.encode_jpeg(crops, 90)
     assert jpegs[0][:2] == b"\xff\xd8" and jpegs == face_crop.encode_jpeg(crops, 90)
+
+
+def _picture(height=64, width=96):
+    """An asymmetric picture: a bright block in the top-left corner, a mid-grey right half."""
+    frame = np.full([height, width, 3], 30, np.uint8)
+    frame[:, width // 2:] = 128
+    frame[: height // 4, : width // 4] = 250
+    return frame
+
+
+@pytest.mark.parametrize("quarters", [1, 2, 3])
+def test_a_phone_clip_stored_sideways_is_decoded_upright(tmp_path, quarters):
+    """The pixels stored turned, the display matrix saying how to turn them back (phones)."""
+    upright = np.stack([_picture()] * 8)
+    stored = np.stack([np.rot90(f, k=-quarters) for f in upright])
+    path = write_media(str(tmp_path / f"phone{quarters}.mp4"), stored, 15,
+                       display_rotation=90 * quarters)
+    plain = write_media(str(tmp_path / "upright.mp4"), upright, 15)
+    rotated_frames = decode.decode_clip(path, 15, 16000, max_frame_side=640).frames
+    upright_frames = decode.decode_clip(plain, 15, 16000, max_frame_side=640).frames
+    assert rotated_frames.shape == upright_frames.shape == (8, 64, 96, 3)
+    assert np.abs(rotated_frames.astype(int) - upright_frames.astype(int)).mean() < 3
+    assert rotated_frames[:, 4, 4, 0].min() > 200  # the bright block is back top-left
+
+
+def test_upright_turns_by_the_display_rotation():
+    picture = _picture(4, 6)
+    assert decode.upright(picture, 0) is picture
+    np.testing.assert_array_equal(decode.upright(picture, 90), np.rot90(picture, 1))
+    np.testing.assert_array_equal(decode.upright(picture, -90), np.rot90(picture, 3))
+    np.testing.assert_array_equal(decode.upright(picture, 180.0), np.rot90(picture, 2))

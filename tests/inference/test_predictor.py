@@ -174,3 +174,22 @@ def test_every_head_answers_on_a_real_clip_and_the_fusion_is_predicts_answer(
     table = open(written["md"]).read().splitlines()
     assert table[2] == "| clip | truth | va | v | a |" and table[-1].startswith("| right | | ")
     assert len(table) == 4 + len(paths) + 1
+
+
+@pytest.mark.parametrize("quarters", [1, 2, 3])
+def test_a_phone_clip_stored_sideways_gets_the_upright_clips_answer(savedmodel_predictor, videos, tmp_path,
+                                                                   quarters):
+    """A real face clip whose pixels are stored turned, with the display matrix phones write."""
+    from mrpn_tf.data.media import decode, encode
+
+    source = decode.decode_clip(videos["mp4"], 15, 16000, max_frame_side=640)
+    stored = np.stack([np.rot90(f, k=-quarters) for f in source.frames])
+    phone = encode.write_media(str(tmp_path / f"phone{quarters}.mp4"), stored, 15,
+                               source.pcm16.astype(np.float32) / 32768.0, 16000,
+                               display_rotation=90 * quarters)
+    upright = encode.write_media(str(tmp_path / "upright.mp4"), source.frames, 15,
+                                 source.pcm16.astype(np.float32) / 32768.0, 16000)
+    turned, plain = (savedmodel_predictor.predict_file(p) for p in (phone, upright))
+    assert turned.branch == plain.branch == predictor_lib.CENTRAL
+    np.testing.assert_allclose(list(turned.probabilities.values()), list(plain.probabilities.values()),
+                               atol=0.03)

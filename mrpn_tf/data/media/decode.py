@@ -166,6 +166,26 @@ def _demux(path, container, video, audio, fps, sample_rate, max_frame_side):
     return frames, _concat_audio(chunks), size
 
 
+def upright(rgb: np.ndarray, rotation: float) -> np.ndarray:
+    """A decoded picture as players show it.
+
+    Phones store their pixels as the sensor gives them and record how to turn them for display
+    in the stream's display matrix (e.g. 90 degrees for a portrait clip). PyAV's
+    `VideoFrame.rotation` is that matrix's angle, counterclockwise; the picture is turned by it
+    (in quarter turns, the only ones cameras write) before detection and cropping, so a
+    phone's clip is read as it is seen.
+
+    Args:
+      rgb: uint8 [H, W, 3] as stored.
+      rotation: the frame's display rotation in degrees, counterclockwise (0: none).
+
+    Returns:
+      The upright picture ([W, H, 3] after a quarter turn).
+    """
+    quarter = int(round(rotation / 90.0)) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k=quarter)) if quarter else rgb
+
+
 class FrameConverter:
     """Decoded PyAV frames -> the streams the model takes, one frame at a time.
 
@@ -192,7 +212,8 @@ class FrameConverter:
         if not count:
             return []
         width, height = scaled_size(frame.width, frame.height, self.max_frame_side)
-        rgb = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        rgb = upright(frame.reformat(width=width, height=height, format="rgb24").to_ndarray(),
+                      frame.rotation)
         return [rgb] * count
 
     def audio(self, frame: Optional[av.AudioFrame]) -> np.ndarray:

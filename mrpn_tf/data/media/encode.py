@@ -25,6 +25,7 @@ def write_media(
     video_codec: str = "libx264",
     audio_codec: str = "aac",
     container_format: Optional[str] = None,
+    display_rotation: int = 0,
 ) -> str:
     """Encodes RGB frames and/or float audio into one file.
 
@@ -36,6 +37,8 @@ def write_media(
       sample_rate: audio rate in Hz.
       video_codec, audio_codec: FFmpeg encoder names.
       container_format: FFmpeg muxer name when the extension is not enough.
+      display_rotation: degrees (counterclockwise) the stream's display matrix tells players to
+        turn the stored frames by, as phones write it; 0: none.
 
     Returns:
       `path`.
@@ -43,6 +46,8 @@ def write_media(
     with files.atomic_path(path, suffix=".tmp" + os.path.splitext(path)[1]) as tmp:
         with av.open(tmp, "w", format=container_format) as container:
             v = _add_video(container, frames, fps, video_codec) if frames is not None else None
+            if v is not None and display_rotation:
+                v.set_display_rotation(display_rotation)
             a = _add_audio(container, audio, sample_rate, audio_codec) if audio is not None else None
             if v is not None:
                 _encode_video(container, v, frames)
