@@ -114,3 +114,17 @@ def test_the_face_model_streams_from_a_camera(shared_dir, face_model_path, capsy
     assert hops and all(h["face"] and h["branch"] == predictor_lib.CENTRAL for h in hops)
     assert all(list(h["probabilities"]) == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
                for h in hops)
+
+
+def test_a_released_model_finds_the_face_detector_from_any_folder(tmp_path, monkeypatch, face_model_path,
+                                                                  shared_dir):
+    """A run's video.face_model is a path on the machine that trained it (here a relative
+    one): a user's predictor, run from another folder, finds the detector as prepare does."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MRPN_FACE_MODEL", face_model_path)
+    metadata = json.loads((FACE_MODEL / "assets" / "metadata.json").read_text())
+    assert metadata["config"]["video"]["face_model"]  # the trainer's path is recorded ...
+    predictor = predictor_lib.Predictor.load(str(FACE_MODEL))
+    assert predictor.config.video.face_model == ""  # ... and not used where it does not exist
+    clip = media_files.cremad_clips(shared_dir)[0]
+    assert predictor.predict_file(clip).label in predictor.labels
