@@ -104,6 +104,11 @@ class VideoConfig:
     # BlazeFace short-range model: a path, or "" to use MRPN_FACE_MODEL / the cache / download
     # (see mrpn_tf/data/media/model_store.py).
     face_model: str = ""
+    # The frames as grey (luma, in all three channels) before the model: for a face branch that
+    # learned from grey faces (FER-2013), so that a colour video is read as its training faces
+    # were. In training, evaluation, serving and the TFLite files alike (`clip_features`).
+    # Off: the paper's colour crops.
+    grayscale: bool = False
     # Spatial augmentation, one set of parameters per clip (paper 3.3 item 1, Fig. 9 middle).
     flip: bool = True
     rotation_deg: float = 10.0

@@ -220,6 +220,10 @@ class Predictor:
         self.config: config_lib.Config = metadata_lib.config_of(self.metadata)
         if face_model:
             self.config.video.face_model = face_model
+        elif self.config.video.face_model and not os.path.isfile(self.config.video.face_model):
+            # The training machine's file (a relative path, another disk): found as `prepare`
+            # finds it instead, from MRPN_FACE_MODEL, the cache or the download.
+            self.config.video.face_model = ""
         self.spec = windowing.window_spec(self.config)
 
     @classmethod

@@ -43,13 +43,16 @@ def clip_features(
     Args:
       frames: float32 [T, H, W, 3] in [0, 1] (already sliced / augmented when training).
       waveform: float32 [N] at `audio.sample_rate` (already sliced when training).
-      config: the run config (audio settings).
+      config: the run config (audio settings; `video.grayscale`).
 
     Returns:
       `features.VIDEO` [T', H, W, 3], `VIDEO_MASK` [T'], `AUDIO` [S, 256, 250] and
       `AUDIO_MASK` [S], float32; an empty stream is one step with mask 0 (T' = 1 or S = 1).
     """
-    video, video_mask = _video_or_placeholder(tf.convert_to_tensor(frames, tf.float32))
+    frames = tf.convert_to_tensor(frames, tf.float32)
+    if config.video.grayscale:  # the luma of each frame, in all three channels
+        frames = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(frames))
+    video, video_mask = _video_or_placeholder(frames)
     audio = spectrogram_segments.waveform_to_segments(waveform, config.audio)
     num_segments = tf.shape(audio)[0]
     audio_mask = tf.cond(

@@ -90,3 +90,22 @@ def test_frequency_warp_reaches_training_examples_only():
     evaluation_plain, _, _ = clip_features.clip_example(clip, seed, plain, training=False)
     np.testing.assert_array_equal(evaluation[features.AUDIO].numpy(),
                                   evaluation_plain[features.AUDIO].numpy())
+
+
+def test_grayscale_reads_a_colour_frame_as_its_luma_in_every_channel():
+    """video.grayscale: a face branch trained on grey faces sees colour video in grey."""
+    config = config_lib.tiny()
+    rng = np.random.default_rng(0)
+    frames = rng.uniform(size=(3, 8, 8, 3)).astype(np.float32)
+    waveform = np.zeros([16000], np.float32)
+    colour = clip_features.clip_features(frames, waveform, config)[features.VIDEO].numpy()
+    np.testing.assert_array_equal(colour, frames)  # off (the paper's): untouched
+    config.video.grayscale = True
+    grey = clip_features.clip_features(frames, waveform, config)[features.VIDEO].numpy()
+    luma = frames @ np.array([0.2989, 0.587, 0.114], np.float32)
+    for channel in range(3):
+        np.testing.assert_allclose(grey[..., channel], luma, atol=1e-3)
+    # A grey frame (a FER face) is left as it is.
+    flat = np.repeat(frames[..., :1], 3, axis=-1)
+    np.testing.assert_allclose(
+        clip_features.clip_features(flat, waveform, config)[features.VIDEO].numpy(), flat, atol=1e-3)
