@@ -191,3 +191,20 @@ def test_upright_turns_by_the_display_rotation():
     np.testing.assert_array_equal(decode.upright(picture, 90), np.rot90(picture, 1))
     np.testing.assert_array_equal(decode.upright(picture, -90), np.rot90(picture, 3))
     np.testing.assert_array_equal(decode.upright(picture, 180.0), np.rot90(picture, 2))
+
+
+@pytest.mark.parametrize("keep", [0.5, 100])
+def test_a_wav_cut_short_is_a_named_error_whatever_ffmpeg_computes(tmp_path, keep):
+    """FFmpeg takes a WAV's duration from its size; the RIFF header still says what was written."""
+    path = write_media(str(tmp_path / "speech.wav"), None, 0, _tone(3.0, 16000), 16000,
+                       audio_codec="pcm_s16le")
+    assert abs(decode.wav_declared_seconds(path) - 3.0) < 0.01
+    data = open(path, "rb").read()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: int(len(data) * keep) if keep < 1 else keep])
+    for decode_fn in (lambda p: decode.decode_clip(p, 15, 16000, 640),
+                      lambda p: decode.decode_audio(p, 16000)):
+        with pytest.raises(decode.MediaError, match=r"cut\.wav.*truncated: decoded .* of the 3\.00 s"):
+            decode_fn(str(cut))
+    assert len(decode.decode_audio(path, 16000)) == 48000  # the whole file is fine
+    assert decode.wav_declared_seconds(str(tmp_path)) is None  # not a file, not a WAV

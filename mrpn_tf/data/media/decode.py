@@ -225,11 +225,46 @@ class FrameConverter:
         return self.audio(None)
 
 
+def wav_declared_seconds(path: str) -> Optional[float]:
+    """The length a WAV file's own header declares: its data chunk's size over its byte rate.
+
+    FFmpeg's duration of a WAV is computed from the file's size, so a file cut short declares
+    what is left of it; the RIFF header still says what was written.
+
+    Returns:
+      Seconds, or None: not a RIFF / WAVE file, or a streamed one without sizes.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+                return None
+            byte_rate = None
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                kind, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if kind == b"fmt ":
+                    fmt = f.read(size + (size & 1))
+                    byte_rate = int.from_bytes(fmt[8:12], "little") if len(fmt) >= 12 else None
+                elif kind == b"data":
+                    if not byte_rate or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size / byte_rate
+                else:
+                    f.seek(size + (size & 1), 1)
+    except OSError:
+        return None
+
+
 def _check_complete(path: str, container, video_s: float, audio_s: float) -> None:
     """A file cut short decodes without error but yields less than its header declares."""
-    if not container.duration:
-        return
-    declared = container.duration / av.time_base
+    declared = wav_declared_seconds(path)
+    if declared is None:
+        if not container.duration:
+            return
+        declared = container.duration / av.time_base
     decoded = max(video_s, audio_s)
     if decoded < TRUNCATION_FRACTION * declared - TRUNCATION_SLACK_S:
         raise MediaError(
@@ -248,6 +283,7 @@ def decode_audio(path: str, sample_rate: int) -> np.ndarray:
         if not container.streams.audio:
             raise MediaError(path, "no audio stream")
         _, pcm, _ = _demux(path, container, None, container.streams.audio[0], 1.0, sample_rate, 0)
+        _check_complete(path, container, 0.0, len(pcm) / sample_rate)
     finally:
         container.close()
     return pcm
