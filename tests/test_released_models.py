@@ -156,13 +156,15 @@ def test_the_real_people_n2_answers_the_real_cremad_clips_as_recorded(shared_dir
                                        atol=5e-3, err_msg=f"{row['path']} {head}")
 
 
-def test_the_real_people_n2_reads_a_photo_by_its_face_and_a_voice_or_a_faceless_clip_by_its_voice(
+def test_the_real_people_n2_reads_an_mp4_by_both_a_photo_by_its_face_a_voice_or_faceless_clip_by_its_voice(
         shared_dir, face_model_path, tmp_path):
     predictor = predictor_lib.Predictor.load(str(REAL_PEOPLE), face_model_path)
     photo = _publictest_sample(shared_dir, per_class=1)[3][0]  # a FER-2013 PublicTest face
     wav = str(shared_dir / "data" / "ravdess-speech" / "Actor_01" / "03-01-05-01-01-01-01.wav")
     no_face = media_files.write_unusable(str(tmp_path))["no_face"]  # noise with a tone
-    branches = {path: predictor.predict_file(path) for path in (photo, wav, no_face)}
+    mp4 = media_files.write_variants(media_files.cremad_clips(shared_dir)[4], str(tmp_path))["mp4"]
+    branches = {path: predictor.predict_file(path) for path in (photo, wav, no_face, mp4)}
+    assert branches[mp4].branch == predictor_lib.CENTRAL  # a real face and voice: the fusion
     assert branches[photo].branch == "v side head"
     assert branches[wav].branch == "a side head" and branches[no_face].branch == "a side head"
     assert "no face" in branches[no_face].note
