@@ -163,15 +163,33 @@ def load_backend(path: str, num_threads: Optional[int] = None) -> Backend:
     """A SavedModel folder or a .tflite file.
 
     Raises:
-      FileNotFoundError: `path` is neither (the message says what was expected).
+      FileNotFoundError: `path` is neither (the message says what was expected), or its
+        metadata.json is missing.
+      ModelLoadError: it is there but cut short or corrupt (the message names it).
     """
     if os.path.isfile(path) and path.endswith(".tflite"):
-        return TFLiteBackend(path, num_threads)
+        return _loaded(path, lambda: TFLiteBackend(path, num_threads))
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        return SavedModelBackend(path)
+        return _loaded(path, lambda: SavedModelBackend(path))
     raise FileNotFoundError(
         f"{path}: not a SavedModel folder (with saved_model.pb) nor a .tflite file"
     )
+
+
+class ModelLoadError(ValueError):
+    """An export that is there but cannot be loaded (cut short, corrupt); names the path."""
+
+
+def _loaded(path: str, load):
+    """`load()`, its failure on a damaged file a `ModelLoadError` naming `path` (no traceback)."""
+    try:
+        return load()
+    except FileNotFoundError:  # a missing metadata.json says so itself
+        raise
+    except Exception as e:  # protobuf, TensorFlow and LiteRT each raise their own kind
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"{path}: the model cannot be loaded, it is truncated or corrupt "
+                             f"({type(e).__name__}: {reason})") from e
 
 
 @dataclasses.dataclass

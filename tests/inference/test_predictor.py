@@ -4,6 +4,7 @@ without a face, and the files it must refuse - with the SavedModel and with a .t
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -193,3 +194,29 @@ def test_a_phone_clip_stored_sideways_gets_the_upright_clips_answer(savedmodel_p
     assert turned.branch == plain.branch == predictor_lib.CENTRAL
     np.testing.assert_allclose(list(turned.probabilities.values()), list(plain.probabilities.values()),
                                atol=0.03)
+
+
+@pytest.mark.parametrize("damage", ["saved_model.pb", "variables", "tflite"])
+def test_a_damaged_model_is_one_error_line_and_exit_2(exported, tmp_path, capsys, damage):
+    """A SavedModel or .tflite cut in half: `predict` names the file, no traceback."""
+    import shutil
+
+    from mrpn_tf import predict as predict_cli
+
+    if damage == "tflite":
+        folder = tmp_path / "tflite"
+        shutil.copytree(os.path.dirname(exported["tflite_fp32"]), folder)
+        target = model = str(folder / os.path.basename(exported["tflite_fp32"]))
+    else:
+        model = str(tmp_path / "savedmodel")
+        shutil.copytree(exported["savedmodel"], model)
+        target = (os.path.join(model, "saved_model.pb") if damage == "saved_model.pb" else
+                  os.path.join(model, "variables", "variables.data-00000-of-00001"))
+    data = open(target, "rb").read()
+    with open(target, "wb") as f:
+        f.write(data[: len(data) // 2])
+    with pytest.raises(predictor_lib.ModelLoadError, match="truncated or corrupt"):
+        predictor_lib.load_backend(model)
+    assert predict_cli.main(["any.mp4", "--model", model]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {model}: the model cannot be loaded")
