@@ -19,6 +19,7 @@ the filter is drained before the process ends, so no line is lost in it.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import sys
@@ -87,9 +88,7 @@ def quiet(environ: dict | None = None) -> bool:
 
 def _drain() -> None:
     """Puts the real stderr back and lets the reader pass what is left in the pipe."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # stderr may be closed at exit already
         sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
     os.dup2(_state["real"], 2)  # closes the pipe's last write end held by this process
     _state["thread"].join(timeout=5.0)

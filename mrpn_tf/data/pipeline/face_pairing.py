@@ -6,8 +6,8 @@ one audio-video model. The two inputs of an example then share only the label, a
 cross-clip pairing does within one dataset (`pairing.py`).
 
   - The faces: `data.video_dataset` ("fer2013") from `data.video_root`, detector-cropped as
-    `prepare` crops a video frame (`data/fer2013_faces.py`), JPEG-encoded as `prepare` stores
-    frames, grouped by the run's label (`label_sets`). Training draws from the Training faces,
+    `prepare` crops a video frame (`data/fer2013_faces.py`), JPEG-encoded by `prepare`'s own
+    encoder (`face_crop.encode_jpeg`), grouped by the run's label (`label_sets`). Training draws from the Training faces,
     validation from the PublicTest faces: FER's own split holds on the face side while the
     folds stay the voice corpus's (speaker-disjoint) on the other.
   - The draw: each clip gets one face of its label as a one-frame video. In training a new
@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import os
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record
@@ -65,10 +63,21 @@ class FaceTable:
     sources: np.ndarray
 
 
-def _encode_jpeg(grey: np.ndarray, quality: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(grey, mode="L").convert("RGB").save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
+@functools.lru_cache(maxsize=2)
+def _fer_usages(root: str) -> dict:
+    """FER-2013's faces by usage, read once per process (both splits' tables come from it)."""
+    return fer_data.read_fer2013(root)
+
+
+def _jpegs(grey_crops: np.ndarray, quality: int, chunk: int = 1024) -> list[bytes]:
+    """Grey crops [N, S, S] as JPEG frames, encoded as `prepare` encodes a clip's crops."""
+    from mrpn_tf.data.media import face_crop
+
+    jpegs: list[bytes] = []
+    for start in range(0, len(grey_crops), chunk):  # RGB copies a chunk at a time
+        rgb = np.repeat(grey_crops[start:start + chunk, ..., None], 3, axis=-1)
+        jpegs += face_crop.encode_jpeg(rgb, quality)
+    return jpegs
 
 
 @functools.lru_cache(maxsize=4)
@@ -80,7 +89,7 @@ def _table(root: str, usage: str, crop: tuple, cache_dir: str, ids: tuple[int, .
     from mrpn_tf.data.media import model_store
 
     size, margin, min_score, face_model, quality = crop
-    usages = fer_data.read_fer2013(root)
+    usages = _fer_usages(root)
     if usage not in usages:
         raise ValueError(f"{root}: no FER-2013 {usage} faces to pair with")
     faces = usages[usage]
@@ -94,7 +103,7 @@ def _table(root: str, usage: str, crop: tuple, cache_dir: str, ids: tuple[int, .
     labels = run_label[order]
     counts = np.bincount(labels, minlength=num_classes).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    jpegs = np.asarray([_encode_jpeg(crops[i], quality) for i in order], object)
+    jpegs = np.asarray(_jpegs(crops[order], quality), object)
     return FaceTable(jpegs, labels, starts, counts, np.asarray(faces.sources)[order])
 
 
