@@ -6,9 +6,12 @@ PATH is an exported SavedModel folder (`savedmodels/<name>/<version>`) or one of
 files. FILE is a video (.mp4, .flv, .avi, ...) or, for a model that hears, an audio file
 (.wav, .mp3, .flac, ... at any sample rate). Each file is decoded, the face cropped and the
 audio resampled to the model's rate (libswresample) by `prepare`'s code, scored window by
-window, and its label, class probabilities and per-window probabilities are printed; `--json`
-prints one JSON object per file instead (path, label, probabilities: class -> p, windows,
-branch, note). An audio-only model (AM) takes the audio track of a video and ignores its
+window (read twice rather than held: memory does not grow with the file's length), and its
+label, class probabilities and per-window probabilities are printed; `--json` prints one JSON
+object per file instead (path, label, probabilities: class -> p, windows with their own
+branch, branch, note). Where one stream ends before the other, the windows past its end are
+scored by the other's side head, and the note says so; audio too short to score (< 0.25 s)
+is not scored, and narrow-band audio (recorded at <= 8 kHz) gets a note. An audio-only model (AM) takes the audio track of a video and ignores its
 picture. A file that cannot be scored (unreadable, no usable stream, a missing stream the
 model cannot do without) gets a message naming it (with `--json`, also a line with its path
 and `error`), the others are still scored, and the exit status is 1. A video without an audio

@@ -25,6 +25,9 @@ class ClipError(ValueError):
         self.reason = reason
 
 
+# `ClipError.reason` of a video in which no frame has a face.
+NO_FACE = "no face detected in any frame"
+
 _local = threading.local()
 
 
@@ -50,12 +53,25 @@ def face_crops(
     detector = detector_for(config)
     detections = [detector.detect(frame) for frame in frames]
     height, width = frames.shape[1:3]
-    boxes, detected = face_track.select_track(detections, (width, height))
-    if boxes is None:
-        raise ClipError(path, "no face detected in any frame")
-    boxes = face_track.square_with_margin(face_track.smooth(boxes, config.box_smoothing), config.face_margin)
+    boxes, face_ratio = face_boxes(detections, (width, height), config, path)
     crops = face_crop.crop_faces(frames, boxes, config.crop_size)
-    return face_crop.encode_jpeg(crops, config.jpeg_quality), float(detected.mean())
+    return face_crop.encode_jpeg(crops, config.jpeg_quality), face_ratio
+
+
+def face_boxes(
+    detections: list, frame_size: tuple[int, int], config: config_lib.VideoConfig, path: str
+) -> tuple[np.ndarray, float]:
+    """The clip's face track from its frames' detections: square crop boxes [T, 4] with the
+    margin, smoothed, and the fraction of frames where the face was detected.
+
+    Raises:
+      ClipError: no face in any frame.
+    """
+    boxes, detected = face_track.select_track(detections, frame_size)
+    if boxes is None:
+        raise ClipError(path, NO_FACE)
+    boxes = face_track.square_with_margin(face_track.smooth(boxes, config.box_smoothing), config.face_margin)
+    return boxes, float(detected.mean())
 
 
 def _require_streams(decoded: decode.DecodedClip, modality: str) -> None:

@@ -8,7 +8,13 @@ an audio-only model (AM) reads only the audio track of whatever it is given.
 
 A clip is decoded and its face cropped by `prepare`'s code (clip_loader.py), cut into the
 export's windows (windowing.py), scored window by window, and the clip's probabilities are
-the mean of its windows'. Both backends take the same raw windows:
+the mean of its windows'. A file is read in two passes (`clip_loader.open_clip`): the first
+finds the face track and the streams' lengths, the second decodes the crops and samples again
+as the windows need them, `WINDOW_BATCH` windows per model call, so an hour of video takes no
+more memory than a minute (benchmarks/predict_memory.py). Where one stream ends well before
+the other (`windowing.plan_windows`), the windows past its end are scored by the longer
+stream's side head (N1 / N2; an N0 refuses the clip), and the note says so. Both backends
+take the same raw windows:
   - SavedModel: the `serving_default` / `video_only` / `audio_only` signatures, whose graphs
     hold the preprocessing - the very requests TF Serving answers.
   - TFLite: `serving_preprocessing.raw_to_features` (the same function those graphs run)
@@ -55,6 +61,8 @@ CENTRAL = "central branch"
 _SIDE_HEAD_OF = {signature: head for head, signature in signature_keys.SIDE_HEAD_SIGNATURES.items()}
 # Stills scored per model call by `predict_stills` (one window each).
 STILL_BATCH = 64
+# Windows of a clip scored per model call: bounds the memory of a long clip's scoring.
+WINDOW_BATCH = 4
 
 
 class PredictError(ValueError):
@@ -200,6 +208,7 @@ class WindowPrediction:
     end_s: float
     label: str
     probabilities: dict[str, float]
+    branch: str = CENTRAL  # the head that scored this window (a side head where a stream ended)
 
 
 @dataclasses.dataclass
@@ -271,18 +280,18 @@ class Predictor:
         return signature, f"{head} side head", "; ".join(filter(None, (note, clip.note)))
 
     def _windows(self, clip: clip_loader.LoadedClip, signature: str):
-        """The raw windows of the streams the signature takes, and their times."""
+        """The raw windows of a still's streams the signature takes, and their times."""
         heads = streams_of_signature(self.metadata, signature)
         frames = clip.frames if features.V in heads else None
         waveform = clip.waveform if features.A in heads else None
         return windowing.raw_windows(frames, waveform, self.spec)
 
-    def predict_clip(self, clip: clip_loader.LoadedClip) -> ClipPrediction:
-        """Scores decoded streams (`clip_loader.load_clip` or `load_image`)."""
+    def predict_clip(self, clip) -> ClipPrediction:
+        """Scores a clip's streams (`clip_loader.load_clip`, `open_clip` or `load_image`)."""
         signature, branch, note = self._signature(clip)
         return self._prediction(clip, branch, note, *self._scored(clip, signature))
 
-    def predict_heads(self, clip: clip_loader.LoadedClip) -> dict[str, ClipPrediction]:
+    def predict_heads(self, clip) -> dict[str, ClipPrediction]:
         """Every head's answer on one clip: what `predict_clip` answers, keyed by its head
         (`va` for the central branch of a clip with both streams), and each side head the
         export has (`v`, `a` of an N1 / N2) on its own stream alone."""
@@ -299,20 +308,79 @@ class Predictor:
                                                  *self._scored(clip, side_signature))
         return answers
 
-    def _scored(self, clip: clip_loader.LoadedClip, signature: str):
-        """(window times, window probabilities) of the streams `signature` takes."""
-        batch, times = self._windows(clip, signature)
-        return times, self.backend.window_probabilities(signature, batch)
+    def _plan(self, clip, signature: str) -> list[windowing.Window]:
+        """The windows of the clip's streams that `signature` takes."""
+        heads = streams_of_signature(self.metadata, signature)
+        video_s = clip.num_frames / self.spec.fps if features.V in heads and clip.has_video else None
+        audio_s = clip.num_samples / self.spec.sample_rate if features.A in heads and clip.has_audio else None
+        return windowing.plan_windows(video_s, audio_s, self.spec)
 
-    def _prediction(self, clip, branch, note, times, window_p) -> ClipPrediction:
+    def _window_signature(self, window: windowing.Window, signature: str) -> str:
+        """The signature of one window: the clip's, or the side head of the one stream it takes."""
+        if len(window.streams) == len(streams_of_signature(self.metadata, signature)):
+            return signature
+        return signature_keys.SIDE_HEAD_SIGNATURES[window.streams[0]]
+
+    def _tail_note(self, clip, plan: list[windowing.Window], signature: str) -> str:
+        """What a clip whose streams end apart says: which windows a side head scored.
+
+        Raises:
+          PredictError: an N0 has no side head to score them.
+        """
+        tail = [w for w in plan if self._window_signature(w, signature) != signature]
+        if not tail:
+            return ""
+        longer = tail[0].streams[0]
+        shorter = features.A if longer == features.V else features.V
+        ends = {features.V: clip.num_frames / self.spec.fps,
+                features.A: clip.num_samples / self.spec.sample_rate}
+        names = {features.V: "video", features.A: "audio"}
+        said = (f"the {names[shorter]} ends at {ends[shorter]:.2f} s and the {names[longer]} at "
+                f"{ends[longer]:.2f} s")
+        side = signature_keys.SIDE_HEAD_SIGNATURES[longer]
+        if side not in self.backend.signatures():
+            raise PredictError(clip.path, f"{said}; this {self.metadata['network']} model has no side "
+                                          f"head to score the {names[longer]} alone (only N1 / N2 "
+                                          f"have them); refused")
+        return (f"{said}: {len(tail)} window(s) from {tail[0].start_s:.2f} s scored by the "
+                f"{longer} side head ({self.metadata['network']})")
+
+    def _scored(self, clip, signature: str):
+        """(windows, window probabilities [K, C], window branches, note) of the streams that
+        `signature` takes, decoded and scored `WINDOW_BATCH` windows at a time."""
+        plan = self._plan(clip, signature)
+        note = self._tail_note(clip, plan, signature)
+        uses = {head for window in plan for head in window.streams}
+        frames = waveform = None
+        if features.V in uses:
+            frames = windowing.StreamCursor(clip.frame_pieces(), self.spec.fps, self.spec.frames)
+        if features.A in uses:
+            waveform = windowing.StreamCursor(clip.waveform_pieces(), self.spec.sample_rate,
+                                              self.spec.samples)
+        signatures = [self._window_signature(w, signature) for w in plan]
+        probabilities = []
+        start = 0
+        while start < len(plan):
+            end = start + 1
+            while end < len(plan) and end - start < WINDOW_BATCH and signatures[end] == signatures[start]:
+                end += 1
+            batch = windowing.cut_windows(plan[start:end], frames, waveform)
+            probabilities.append(self.backend.window_probabilities(signatures[start], batch))
+            start = end
+        branches = [CENTRAL if s == signature_keys.SERVING_DEFAULT else f"{_SIDE_HEAD_OF[s]} side head"
+                    for s in signatures]
+        return plan, np.concatenate(probabilities), branches, note
+
+    def _prediction(self, clip, branch, note, plan, window_p, branches, tail_note="") -> ClipPrediction:
         clip_p = windowing.clip_probabilities(window_p)
         windows = [
-            WindowPrediction(start, end, self.labels[int(np.argmax(p))], _by_class(self.labels, p))
-            for (start, end), p in zip(times, window_p)
+            WindowPrediction(w.start_s, w.end_s, self.labels[int(np.argmax(p))],
+                             _by_class(self.labels, p), window_branch)
+            for w, p, window_branch in zip(plan, window_p, branches)
         ]
         return ClipPrediction(
             clip.path, self.labels[int(np.argmax(clip_p))], _by_class(self.labels, clip_p),
-            windows, branch, note,
+            windows, branch, "; ".join(filter(None, (note, tail_note))),
         )
 
     def predict_file(self, path: str) -> ClipPrediction:
@@ -322,7 +390,20 @@ class Predictor:
           clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
           PredictError: the clip lacks a stream the model cannot do without.
         """
-        return self.predict_clip(self.load_file(path))
+        return self.predict_clip(self.open_file(path))
+
+    def open_file(self, path: str):
+        """A file's streams as `predict_file` scores them: a still image's face as a one-frame
+        clip, else the clip scanned now and decoded again window by window when scored
+        (`clip_loader.open_clip`: memory bounded by the window, not by the clip's length).
+
+        Raises:
+          clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
+          PredictError: a still image for a model that does not see.
+        """
+        if still_image.is_image(path):
+            return self.load_still(path)
+        return clip_loader.open_clip(path, self.config, self._modality())
 
     def load_file(self, path: str) -> clip_loader.LoadedClip:
         """A file's streams as this model reads them: a still image's face as a one-frame
@@ -379,5 +460,7 @@ class Predictor:
             batch = {key: np.concatenate([windows[key] for windows, _ in cut]) for key in cut[0][0]}
             window_p = self.backend.window_probabilities(chunk[0][2], batch)  # one window each
             for k, (index, clip, _, branch, note) in enumerate(chunk):
-                results[index] = self._prediction(clip, branch, note, cut[k][1], window_p[k : k + 1])
+                plan = [windowing.Window(start, end, ()) for start, end in cut[k][1]]
+                results[index] = self._prediction(clip, branch, note, plan, window_p[k : k + 1],
+                                                  [branch])
         return results

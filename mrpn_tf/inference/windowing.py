@@ -30,6 +30,7 @@ from typing import Optional
 import numpy as np
 
 from mrpn_tf.config import config as config_lib
+from mrpn_tf.data import features
 from mrpn_tf.data.pipeline import spectrogram_segments
 from mrpn_tf.inference import signature_keys
 
@@ -166,3 +167,111 @@ def clip_probabilities(window_probabilities: np.ndarray) -> np.ndarray:
       float [C].
     """
     return np.asarray(window_probabilities, np.float64).mean(axis=0)
+
+
+# A stream that runs on past the other by at least this long has its end scored by its side
+# head; a shorter difference is container slack (codec priming, the last frame's duration).
+TAIL_MIN_S = 0.5
+# Audio shorter than this is not scored: its one spectrogram segment would be mostly padding.
+MIN_AUDIO_S = 0.25
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """One planned window: where it starts, where its real content ends, and its streams."""
+
+    start_s: float
+    end_s: float
+    streams: tuple[str, ...]  # the heads whose streams it takes: ("v", "a"), ("v",) or ("a",)
+
+
+def plan_windows(video_s: Optional[float], audio_s: Optional[float], spec: WindowSpec) -> list[Window]:
+    """The windows that score a clip whose streams last `video_s` and `audio_s` seconds.
+
+    Over the span both streams cover, the windows `raw_windows` places (module docstring),
+    each taking both streams. Where one stream runs on past the other by `TAIL_MIN_S` or
+    more (a phone clip whose sound outlasts its picture, one frame over three seconds of
+    speech), the windows over the longer stream's duration that reach past the last of those
+    take the longer stream alone: its side head scores them, and no second of either stream
+    goes unscored. A clip with one stream is windowed over it.
+
+    Args:
+      video_s: seconds of video, or None (no video, or not used).
+      audio_s: seconds of audio, or None.
+      spec: the window.
+
+    Returns:
+      The windows in time order; `streams` lists features.V / features.A (by head name).
+    """
+    lengths = {head: s for head, s in ((features.V, video_s), (features.A, audio_s)) if s is not None}
+    if not lengths:
+        raise ValueError("a clip needs frames or a waveform")
+    common = min(lengths.values())
+    both = tuple(lengths)
+    windows = [Window(s, min(s + spec.seconds, common), both) for s in window_starts(common, spec)]
+    longer = max(lengths, key=lengths.get)
+    end = lengths[longer]
+    covered = windows[-1].start_s + spec.seconds
+    if len(lengths) == 2 and end - common >= TAIL_MIN_S and end > covered + _INDEX_EPS:
+        windows += [Window(s, min(s + spec.seconds, end), (longer,))
+                     for s in window_starts(end, spec) if s + spec.seconds > covered + _INDEX_EPS]
+    return windows
+
+
+class StreamCursor:
+    """Windows cut in time order from a stream that arrives in pieces (frames one by one,
+    audio chunk by chunk): it holds only what the current and later windows need.
+
+    Args:
+      pieces: arrays [k, ...] of consecutive steps (frames or samples).
+      rate: steps per second.
+      size: steps per window.
+    """
+
+    def __init__(self, pieces, rate: float, size: int):
+        self.pieces = iter(pieces)
+        self.rate = rate
+        self.size = size
+        self.held: Optional[np.ndarray] = None  # steps from `base` on
+        self.base = 0
+        self.done = False
+
+    def window(self, start_s: float) -> tuple[np.ndarray, int]:
+        """(window [size, ...] zero-padded, real steps) starting at `start_s`; starts ascend."""
+        start = int(math.floor(start_s * self.rate + _INDEX_EPS))
+        if start < self.base:
+            raise ValueError(f"windows must come in time order ({start} < {self.base})")
+        parts = [] if self.held is None else [self.held]
+        have = self.base + (0 if self.held is None else len(self.held))
+        while have < start + self.size and not self.done:
+            piece = next(self.pieces, None)
+            if piece is None:
+                self.done = True
+                break
+            parts.append(piece)
+            have += len(piece)
+        if parts:
+            self.held = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if self.held is None:
+            raise ValueError("the stream has no steps")
+        self.held, self.base = self.held[start - self.base :], start  # drop what is behind
+        return cut(self.held, 0, self.size)
+
+
+def cut_windows(
+    windows: list[Window], frames: Optional[StreamCursor], waveform: Optional[StreamCursor]
+) -> dict[str, np.ndarray]:
+    """Raw signature inputs of `windows` (which take the same streams), cut from the cursors."""
+    batch: dict[str, list] = {}
+    streams = (
+        (features.V, frames, signature_keys.FRAMES, signature_keys.NUM_FRAMES),
+        (features.A, waveform, signature_keys.WAVEFORM, signature_keys.NUM_SAMPLES),
+    )
+    for window in windows:
+        for head, cursor, key, length_key in streams:
+            if head in window.streams:
+                steps, real = cursor.window(window.start_s)
+                batch.setdefault(key, []).append(steps)
+                batch.setdefault(length_key, []).append(real)
+    return {key: np.stack(values) if key in (signature_keys.FRAMES, signature_keys.WAVEFORM)
+            else np.array(values, np.int32) for key, values in batch.items()}

@@ -78,7 +78,8 @@ def test_two_workers_train_one_epoch_from_the_command_line(prepared_dir, tmp_pat
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "mrpn_tf.train", "--config", str(REPO / "pipelines" / "demo.yaml"),
                f"data.prepared_dir={prepared_dir}", f"train.run_dir={run_dir}", "train.epochs=1",
-               "train.batch_size=2", "export.on_train_end=false"]
+               "train.batch_size=2", "export.on_train_end=false",
+               "video.crop_size=48"]  # the crop `prepared_dir` was prepared with (demo.yaml: 64)
     _run_workers(command, timeout=900)
     with open(run_dir / "summary.json") as f:
         summary = json.load(f)

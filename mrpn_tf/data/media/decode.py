@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import av
 import numpy as np
@@ -86,6 +86,8 @@ class _FrameGrid:
 
 
 def _open(path: str) -> av.container.InputContainer:
+    if os.path.isdir(path):
+        raise MediaError(path, "is a folder, not a media file")
     if not os.path.isfile(path):
         raise MediaError(path, "file does not exist")
     if os.path.getsize(path) == 0:
@@ -144,26 +146,40 @@ def decode_clip(
 
 
 def _demux(path, container, video, audio, fps, sample_rate, max_frame_side):
-    streams = [s for s in (video, audio) if s is not None]
     picked: list[np.ndarray] = []
     chunks: list[np.ndarray] = []
     size = (video.codec_context.width, video.codec_context.height) if video else (0, 0)
     converter = FrameConverter(fps, sample_rate, max_frame_side, video)
-    try:
-        for packet in container.demux(*streams) if streams else ():
-            for frame in packet.decode():
-                if isinstance(frame, av.VideoFrame):
-                    picked.extend(converter.video(frame))
-                else:
-                    chunks.append(converter.audio(frame))
-        if audio is not None:
-            chunks.append(converter.flush_audio())
-    except av.FFmpegError as e:
-        raise MediaError(path, f"corrupt or truncated stream ({e})") from e
+    for kind, data in _decoded(path, container, video, audio, converter):
+        (picked if kind == VIDEO else chunks).append(data)
     if video is not None and not picked:
         raise MediaError(path, "video stream has no decodable frame (corrupt or truncated)")
     frames = np.stack(picked) if picked else np.zeros([0, 0, 0, 3], np.uint8)
     return frames, _concat_audio(chunks), size
+
+
+VIDEO = "video"
+AUDIO = "audio"
+
+
+def _decoded(path, container, video, audio, converter, pictures: bool = True):
+    """Yields (VIDEO, rgb [H, W, 3]) per frame on the fps grid and (AUDIO, int16 [N]) per
+    chunk, in the file's order; with `pictures=False`, (VIDEO, None) per grid frame (counted,
+    not converted)."""
+    streams = [s for s in (video, audio) if s is not None]
+    try:
+        for packet in container.demux(*streams) if streams else ():
+            for frame in packet.decode():
+                if isinstance(frame, av.VideoFrame):
+                    produced = converter.video(frame) if pictures else [None] * converter.slots(frame)
+                    for rgb in produced:
+                        yield VIDEO, rgb
+                else:
+                    yield AUDIO, converter.audio(frame)
+        if audio is not None:
+            yield AUDIO, converter.flush_audio()
+    except av.FFmpegError as e:
+        raise MediaError(path, f"corrupt or truncated stream ({e})") from e
 
 
 def upright(rgb: np.ndarray, rotation: float) -> np.ndarray:
@@ -206,15 +222,17 @@ class FrameConverter:
 
     def video(self, frame: av.VideoFrame) -> list[np.ndarray]:
         """The RGB frames [H, W, 3] this frame fills on the fps grid (none, one or repeats)."""
-        if frame.time is None:
-            return []
-        count = self.grid.slots(frame.time)
+        count = self.slots(frame)
         if not count:
             return []
         width, height = scaled_size(frame.width, frame.height, self.max_frame_side)
         rgb = upright(frame.reformat(width=width, height=height, format="rgb24").to_ndarray(),
                       frame.rotation)
         return [rgb] * count
+
+    def slots(self, frame: av.VideoFrame) -> int:
+        """How many grid frames this frame fills (what `video` returns that many of)."""
+        return 0 if frame.time is None else self.grid.slots(frame.time)
 
     def audio(self, frame: Optional[av.AudioFrame]) -> np.ndarray:
         """int16 [N] mono samples at the target rate (None: flush the resampler's delay)."""
@@ -276,14 +294,103 @@ def decode_audio(path: str, sample_rate: int) -> np.ndarray:
     """Decodes only the audio of `path` to mono PCM16 at `sample_rate`.
 
     Raises:
+      MediaError: unreadable or truncated file, or no audio stream.
+    """
+    return _concat_audio(list(audio_chunks(path, sample_rate, check=True)))
+
+
+@dataclasses.dataclass
+class StreamScan:
+    """What one pass over a file found, without keeping its pictures or samples."""
+
+    path: str
+    num_frames: int  # frames on the fps grid
+    num_samples: int  # mono samples at sample_rate
+    has_video: bool
+    has_audio: bool
+    source_size: tuple[int, int]  # (width, height) as stored; (0, 0) without video
+    source_rate: int = 0  # the audio's own sample rate (Hz) before resampling; 0 without audio
+
+
+def scan_streams(
+    path: str,
+    fps: float,
+    sample_rate: int,
+    max_frame_side: int,
+    on_frame: Optional[Callable[[np.ndarray], None]] = None,
+    audio_path: Optional[str] = None,
+) -> StreamScan:
+    """`decode_clip`'s pass, keeping nothing: each grid frame goes to `on_frame` (None: frames
+    are counted, not converted), the audio is counted. Memory does not grow with the clip.
+
+    Raises:
+      MediaError: as `decode_clip`.
+    """
+    container = _open(path)
+    try:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = None if audio_path else (container.streams.audio[0] if container.streams.audio else None)
+        size = (video.codec_context.width, video.codec_context.height) if video else (0, 0)
+        source_rate = audio.codec_context.sample_rate if audio is not None else 0
+        converter = FrameConverter(fps, sample_rate, max_frame_side, video)
+        frames = samples = 0
+        for kind, data in _decoded(path, container, video, audio, converter, on_frame is not None):
+            if kind == VIDEO:
+                frames += 1
+                if on_frame is not None:
+                    on_frame(data)
+            else:
+                samples += len(data)
+        if video is not None and not frames:
+            raise MediaError(path, "video stream has no decodable frame (corrupt or truncated)")
+        _check_complete(path, container, frames / fps, samples / sample_rate)
+    finally:
+        container.close()
+    if audio_path:
+        samples = sum(len(chunk) for chunk in audio_chunks(audio_path, sample_rate, check=True))
+    has_audio = bool(audio_path) or audio is not None
+    return StreamScan(path, frames, samples, video is not None, has_audio, size, source_rate or 0)
+
+
+def video_frames(path: str, fps: float, max_frame_side: int) -> Iterator[np.ndarray]:
+    """`decode_clip`'s frames of `path`, one at a time (uint8 [H, W, 3], upright, on the grid).
+
+    The file is read again from its start; nothing is kept between frames. Run `scan_streams`
+    first: this pass does not check for truncation.
+    """
+    container = _open(path)
+    try:
+        video = container.streams.video[0]
+        converter = FrameConverter(fps, 1, max_frame_side, video)
+        for _, rgb in _decoded(path, container, video, None, converter):
+            yield rgb
+    finally:
+        container.close()
+
+
+def audio_chunks(path: str, sample_rate: int, check: bool = False) -> Iterator[np.ndarray]:
+    """`decode_clip`'s audio of `path` (mono PCM16 at `sample_rate`), chunk by chunk.
+
+    Args:
+      path: the media file.
+      sample_rate: target rate (Hz).
+      check: after the last chunk, raise MediaError when the file is truncated (the audio is
+        the only stream judged, as `decode_audio` judges it).
+
+    Raises:
       MediaError: unreadable file or no audio stream.
     """
     container = _open(path)
     try:
         if not container.streams.audio:
             raise MediaError(path, "no audio stream")
-        _, pcm, _ = _demux(path, container, None, container.streams.audio[0], 1.0, sample_rate, 0)
-        _check_complete(path, container, 0.0, len(pcm) / sample_rate)
+        audio = container.streams.audio[0]
+        converter = FrameConverter(1.0, sample_rate, 0, None)
+        samples = 0
+        for _, chunk in _decoded(path, container, None, audio, converter):
+            samples += len(chunk)
+            yield chunk
+        if check:
+            _check_complete(path, container, 0.0, samples / sample_rate)
     finally:
         container.close()
-    return pcm
