@@ -30,12 +30,15 @@ def main(argv=None) -> int:
     config = loading.load_config(args.config, args.overrides)
     from mrpn_tf.data import prepare_job  # heavy imports (TF, MediaPipe) after argument checks
 
+    changes = []
     try:
-        index = prepare_job.run(config, args.dataset, args.root, args.out, args.workers)
+        index = prepare_job.run(config, args.dataset, args.root, args.out, args.workers, report=changes.append)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     written = sum(len(s["clips"]) for s in index["shards"])
+    for line in changes:  # e.g. "actor 3: 2 clips added, 1 changed -> 1 shard rewritten"
+        print(f"{args.out}: {line}")
     print(f"{args.out}: {written} clips in {len(index['shards'])} shards, {len(index['skipped'])} skipped")
     for skip in index["skipped"]:
         print(f"  skipped {skip['source_path']}: {skip['reason']}")

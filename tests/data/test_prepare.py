@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mrpn_tf import files
 from mrpn_tf import prepare as prepare_cli
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import clip_record, prepare_job, prepared_index
+from mrpn_tf.data import clip_record, prepare_job, prepared_index, shard_sources
 from mrpn_tf.data.media import decode
 from mrpn_tf.data.media.encode import write_media
 
@@ -258,3 +259,167 @@ def test_no_face_model_stops_before_anything_is_written(bad_inputs, config, tmp_
     index = _prepare(config, root, out)
     assert not any("ModelUnavailable" in s["reason"] for s in index["skipped"])
     assert index["shards"]
+
+
+# --- reruns after the dataset changed -----------------------------------------------------
+
+
+def _write_set(root, face, clips, seconds=1.0):
+    """Writes RAVDESS-named clips {actor: [emotion, ...]} of the real face and a voice."""
+    for actor, emotions in clips.items():
+        for emotion in emotions:
+            _write(root, _name(actor, emotion), _clip(face, seconds), _voice(seconds))
+
+
+def _shard_state(out):
+    """{file name: (inode, mtime_ns, bytes)} of every file in the shard folder."""
+    shard_dir = os.path.join(out, prepared_index.SHARD_DIR)
+    return {name: (st.st_ino, st.st_mtime_ns, open(os.path.join(shard_dir, name), "rb").read())
+            for name in sorted(os.listdir(shard_dir))
+            for st in [os.stat(os.path.join(shard_dir, name))]}
+
+
+def _rerun(config, root, out, **kwargs):
+    lines = []
+    index = _prepare(config, root, out, report=lines.append, **kwargs)
+    return index, lines
+
+
+def _assert_same_as_fresh(config, root, out, tmp_path):
+    """The rerun folder holds what a first run on the dataset as it is now writes."""
+    fresh = tmp_path / "fresh"
+    _prepare(config, root, fresh)
+    assert prepared_index.load(out) == prepared_index.load(fresh)
+    assert {k: v[2] for k, v in _shard_state(out).items()} == {k: v[2] for k, v in _shard_state(fresh).items()}
+
+
+def test_rerun_redoes_exactly_the_shards_whose_sources_changed(face, config, tmp_path):
+    root, out = str(tmp_path / "data"), str(tmp_path / "out")
+    _write_set(root, face, {1: [1, 2, 3], 2: [1, 2], 3: [1], 4: [1, 2], 5: [1]})
+    _, lines = _rerun(config, root, out)
+    assert lines == []  # a first run changes nothing it had
+    before = _shard_state(out)
+
+    _write_set(root, face, {1: [4, 5], 6: [1]})  # actor 1: 3 -> 5 clips (two parts of 4 at most)
+    _write(root, _name(3, 1), np.full_like(_clip(face, 1.0), 90), _voice(1.0))  # now faceless
+    os.remove(os.path.join(root, _name(4, 2)))
+    os.remove(os.path.join(root, _name(5, 1)))
+    index, lines = _rerun(config, root, out)
+
+    assert lines == [
+        "actor 1: 2 clips added -> 1 shard rewritten, 1 added",
+        "actor 3: 1 clip changed -> 1 shard rewritten",
+        "actor 4: 1 clip removed -> 1 shard rewritten",
+        "actor 5: 1 clip removed -> 1 shard removed",
+        "actor 6: 1 clip added -> 1 shard added",
+    ]
+    after = _shard_state(out)
+    actor2 = [n for n in before if "actor0002" in n]
+    assert actor2 and all(after[n] == before[n] for n in actor2)  # untouched: same file, same time
+    assert not [n for n in after if "actor0005" in n]  # the vanished actor's shard is gone
+    assert not os.path.exists(os.path.join(out, "shards", "ravdess-actor0003-000.tfrecord"))
+    assert [s["reason"] for s in index["skipped"]] == ["no face detected in any frame"]
+    kept = {a: len(prepared_index.clips(index, [a])) for a in range(1, 7)}
+    assert kept == {1: 5, 2: 2, 3: 0, 4: 1, 5: 0, 6: 1}
+    _assert_same_as_fresh(config, root, out, tmp_path)
+    assert _rerun(config, root, out)[1] == [] and _shard_state(out) == after  # nothing left to do
+
+
+def test_a_touched_clip_and_a_fixed_skipped_clip_are_redone(face, config, tmp_path):
+    root, out = str(tmp_path / "data"), str(tmp_path / "out")
+    _write_set(root, face, {1: [1], 2: [1]})
+    _write(root, _name(1, 2), np.full_like(_clip(face, 1.0), 90), _voice(1.0))  # no face
+    index, _ = _rerun(config, root, out)
+    assert [os.path.basename(s["source_path"]) for s in index["skipped"]] == [os.path.basename(_name(1, 2))]
+
+    _write(root, _name(1, 2), _clip(face, 1.0), _voice(1.0))  # the face is back
+    touched = os.path.join(root, _name(2, 1))
+    os.utime(touched, ns=(os.stat(touched).st_atime_ns, os.stat(touched).st_mtime_ns + 10**9))
+    index, lines = _rerun(config, root, out)
+
+    # same size, one second newer: redone as changed (size and mtime_ns are the whole check)
+    assert lines == ["actor 1: 1 clip changed -> 1 shard rewritten", "actor 2: 1 clip changed -> 1 shard rewritten"]
+    assert index["skipped"] == [] and len(prepared_index.clips(index)) == 3
+    recorded = {s["path"]: s for s in index["sources"]}
+    assert recorded[_name(2, 1)]["mtime_ns"] == os.stat(touched).st_mtime_ns
+    _assert_same_as_fresh(config, root, out, tmp_path)
+
+
+def test_folder_prepared_before_source_records_is_rewritten(face, config, tmp_path):
+    """A folder of an older prepare: sidecars and index without sources. Its shards cannot be
+    checked against the dataset, so a rerun rewrites them all once and records their sources."""
+    root, out = str(tmp_path / "data"), str(tmp_path / "out")
+    _write_set(root, face, {1: [1, 2], 2: [1]})
+    current = _prepare(config, root, out)
+    for sidecar in glob.glob(os.path.join(out, "shards", "*.json")):
+        payload = files.read_json(sidecar)
+        del payload["sources"]
+        files.write_json(sidecar, payload)
+    legacy = {k: v for k, v in current.items() if k not in ("root", "sources")}
+    prepared_index.save(out, legacy)
+    assert prepared_index.shard_files(out, prepared_index.load(out))  # still readable as it was
+
+    index, lines = _rerun(config, root, out)
+    assert lines == ["actor 1: shards prepared before source records -> 1 shard rewritten",
+                     "actor 2: shards prepared before source records -> 1 shard rewritten"]
+    assert index == current
+    assert all("sources" in files.read_json(p) for p in glob.glob(os.path.join(out, "shards", "*.json")))
+
+
+def test_no_stale_index_while_a_rerun_changes_shards(face, config, tmp_path):
+    """Interrupted while rewriting: the folder has no index (not the old one over new shards),
+    a reader is told to rerun, and the rerun finishes what a first run would write."""
+    root, out = str(tmp_path / "data"), str(tmp_path / "out")
+    _write_set(root, face, {1: [1, 2], 2: [1, 2]})
+    _prepare(config, root, out)
+    _write_set(root, face, {1: [3], 2: [3]}, seconds=1.2)
+
+    def dies_on_the_second_clip(info, cfg, calls=[]):
+        calls.append(info.path)
+        if len(calls) > 1:
+            raise _Interrupt()
+        return prepare_job._prepare_one(info, cfg)
+
+    with pytest.raises(_Interrupt):
+        _prepare(config, root, out, prepare_fn=dies_on_the_second_clip)
+    with pytest.raises(FileNotFoundError, match="prepare has not finished"):
+        prepared_index.load(out)
+    shard_dir = os.path.join(out, prepared_index.SHARD_DIR)
+    assert not glob.glob(os.path.join(shard_dir, "*.tmp"))
+    with open(os.path.join(shard_dir, "ravdess-actor0002-000.tfrecord.tmp"), "wb") as f:
+        f.write(b"half a shard")  # what a SIGKILL in the middle of a write leaves
+
+    _, lines = _rerun(config, root, out)
+    assert lines == ["actor 2: 1 clip added -> 1 shard rewritten"]  # actor 1 was finished before
+    assert not glob.glob(os.path.join(shard_dir, "*.tmp"))
+    _assert_same_as_fresh(config, root, out, tmp_path)
+
+
+def test_source_changes_are_counted_by_clip():
+    old = [{"path": "a", "size": 1, "mtime_ns": 5}, {"path": "b", "size": 2, "mtime_ns": 5},
+           {"path": "c", "size": 3, "mtime_ns": 5}]
+    new = [{"path": "a", "size": 1, "mtime_ns": 5}, {"path": "b", "size": 2, "mtime_ns": 6},
+           {"path": "c", "size": 3, "mtime_ns": 5, "audio": {"path": "c.wav", "size": 1, "mtime_ns": 5}},
+           {"path": "d", "size": 4, "mtime_ns": 5}]
+    changes = shard_sources.compare(old, new)
+    assert (changes.added, changes.changed, changes.removed) == (["d"], ["b", "c"], [])
+    assert changes.describe() == "1 clip added, 2 changed"
+    assert shard_sources.compare(new, old[:1]).describe() == "3 clips removed"
+    assert not shard_sources.compare(old, old) and shard_sources.compare(old, old).describe() == "no clip changed"
+
+
+def _cli(root, out, face_model_path, *extra):
+    return prepare_cli.main(["--dataset", "ravdess", "--root", str(root), "--out", str(out), "--workers", "1",
+                             f"video.face_model={face_model_path}", "video.fps=10", "video.crop_size=48",
+                             "data.clips_per_shard=2", *extra])
+
+
+def test_cli_summary_names_the_changed_actors(face, face_model_path, tmp_path, capsys):
+    root, out = tmp_path / "data", tmp_path / "out"
+    _write_set(str(root), face, {1: [1], 2: [1]})
+    assert _cli(root, out, face_model_path) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"{out}: 2 clips in 2 shards, 0 skipped"
+    _write_set(str(root), face, {2: [2]})
+    assert _cli(root, out, face_model_path) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-2:] == [
+        f"{out}: actor 2: 1 clip added -> 1 shard rewritten", f"{out}: 3 clips in 2 shards, 0 skipped"]
