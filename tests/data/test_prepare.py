@@ -8,6 +8,7 @@ import copy
 import glob
 import os
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -111,11 +112,31 @@ def bad_inputs(face, tmp_path_factory):
     corrupt = os.path.join(root, _name(2, 6))
     with open(corrupt, "wb") as f:
         f.write(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
-    truncated = os.path.join(root, _name(2, 7))
+    truncated = os.path.join(root, _name(2, 7))  # its index (moov, written last) is cut off
     with open(cases["ok"], "rb") as src, open(truncated, "wb") as dst:
         dst.write(src.read()[:3000])
-    cases.update(corrupt=corrupt, truncated=truncated)
+    # a "fast start" .mp4 (index first, as phones and the web write them) cut at 60 %: the
+    # container still declares the whole duration
+    fast = _faststart(cases["ok"], os.path.join(str(tmp_path_factory.mktemp("fast")), "fast.mp4"))
+    cut_fast = os.path.join(root, _name(2, 8))
+    with open(fast, "rb") as src, open(cut_fast, "wb") as dst:
+        data = src.read()
+        dst.write(data[: int(len(data) * 0.6)])
+    cases.update(corrupt=corrupt, truncated=truncated, cut_fast=cut_fast)
     return root, cases
+
+
+def _faststart(path, out):
+    """`path` remuxed with its index (moov) before the media data."""
+    with av.open(path) as src, av.open(out, "w", options={"movflags": "faststart"}) as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                dst.mux(packet)
+    with open(out, "rb") as f:
+        assert f.read(64).find(b"moov") > 0  # the index comes first
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +157,7 @@ def prepared_bad(bad_inputs, config, tmp_path_factory):
         ("novideo", "no video stream"),
         ("corrupt", "unreadable or corrupt"),
         ("truncated", "corrupt"),
+        ("cut_fast", "truncated"),
     ],
 )
 def test_bad_clips_are_skipped_with_a_named_reason(prepared_bad, case, reason):
@@ -153,6 +175,26 @@ def test_usable_clips_are_kept(prepared_bad, config, case):
     seconds = decode.decode_clip(cases[case], 1, 8000, 64).audio_seconds
     assert abs(len(record.pcm16) - seconds * 16000) < 0.05 * 16000 + 800
     assert tf.io.decode_jpeg(record.frames[0]).shape == (config.video.crop_size, config.video.crop_size, 3)
+
+
+def test_wavs_cut_short_are_skipped_with_the_length_their_header_declares(tmp_path, capsys):
+    """Audio-only RAVDESS: a WAV cut to half and one cut to 100 bytes are listed as truncated
+    (their RIFF header says 2 s), counted in the summary, and not written as training clips."""
+    root, out = tmp_path / "data", tmp_path / "out"
+    names = [f"Actor_01/03-01-{emotion:02d}-01-01-01-01.wav" for emotion in (1, 2, 3)]
+    whole = str(root / names[0])
+    os.makedirs(os.path.dirname(whole))
+    write_media(whole, None, 0, _voice(2.0, 16000), 16000, audio_codec="pcm_s16le")
+    data = open(whole, "rb").read()
+    (root / names[1]).write_bytes(data[: len(data) // 2])
+    (root / names[2]).write_bytes(data[:100])
+    assert prepare_cli.main(["--dataset", "ravdess", "--root", str(root), "--out", str(out),
+                             "--workers", "1", "data.modality=audio"]) == 0
+    assert capsys.readouterr().out.splitlines()[-3] == f"{out}: 1 clips in 1 shards, 2 skipped"
+    skipped = {s["source_path"]: s["reason"] for s in prepared_index.load(out)["skipped"]}
+    assert skipped == {str(root / names[1]): "truncated: decoded 1.00 s of the 2.00 s its header declares",
+                       str(root / names[2]): "truncated: decoded 0.00 s of the 2.00 s its header declares"}
+    assert [r.source_path for r in _records(out)] == [whole]
 
 
 def test_partial_faces_are_interpolated_and_the_ratio_recorded(prepared_bad):
@@ -237,6 +279,10 @@ def test_cli_writes_config_and_reports(bad_inputs, face_model_path, tmp_path, ca
     out = capsys.readouterr().out
     assert code == 0
     assert "skipped" in out and "no face detected" in out
+    # 7 usable clips of 2 actors; noface, noaudio, novideo, corrupt and the two cut .mp4 skipped
+    assert f"{tmp_path}: 7 clips in 2 shards, 6 skipped" in out.splitlines()
+    # cut mid-packet: the decoder fails before the declared duration is compared
+    assert f"  skipped {os.path.join(root, _name(2, 8))}: corrupt or truncated stream" in out
     assert (tmp_path / "config.yaml").is_file() and (tmp_path / "index.json").is_file()
     assert prepare_cli.main(["--dataset", "ravdess", "--root", root, "--out", str(tmp_path), "video.agregator=1"]) == 2
 
