@@ -15,15 +15,17 @@ While shards change the folder has no index.json (a reader is told to rerun prep
 index written last describes exactly the shards on disk: a stale index never stands beside
 new shards, even after a kill.
 
-An exception or a kill leaves finished shards and at most temp files, which the next run
-removes.
+Stopping. An exception, Ctrl-C or a kill leaves finished shards and at most temp files, which
+the next run removes; a full disk is a `DiskFullError` naming the folder.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
+import errno
 import itertools
 import os
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -38,6 +40,10 @@ from mrpn_tf.data.datasets import scan_dataset
 from mrpn_tf.data.media import model_store
 
 SETTINGS_NAME = "prepare_settings.json"
+
+
+class DiskFullError(RuntimeError):
+    """The disk of the prepared folder is full: nothing half-written is left, a rerun resumes."""
 
 
 @dataclasses.dataclass
@@ -223,8 +229,13 @@ def _write_plans(todo: Sequence[ShardPlan], out_dir: str, dataset: str, config: 
         total=len(pending), desc=f"prepare {dataset}", unit="clip", disable=None
     ) as progress:
         results = pool.map(lambda info: prepare_fn(info, config), pending)
-        for plan in todo:
-            _write_plan(plan, out_dir, results, progress)
+        try:
+            for plan in todo:
+                _write_plan(plan, out_dir, results, progress)
+        finally:
+            # pool.map queued every clip: when writing stops early (Ctrl-C, SIGTERM, a full
+            # disk), the queued clips are dropped and only those in flight are waited for.
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def build_index(out_dir: str, dataset: str, wanted: dict, plans, scan_skipped, root: str) -> dict[str, Any]:
@@ -238,6 +249,21 @@ def build_index(out_dir: str, dataset: str, wanted: dict, plans, scan_skipped, r
         "skipped": list(scan_skipped) + [x for s in sidecars if s for x in s["skipped"]],
         "sources": sorted((x for s in sidecars if s for x in s["sources"]), key=lambda x: x["path"]),
     }
+
+
+@contextlib.contextmanager
+def _disk_full_is_an_error(out_dir: str) -> Iterator[None]:
+    """A full disk (or quota) while writing `out_dir` -> DiskFullError, one line naming it."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        name = os.path.relpath(e.filename, out_dir) if e.filename else ""
+        name = name[: -len(files.TEMP_SUFFIX)] if name.endswith(files.TEMP_SUFFIX) else name
+        where = f" while writing {name}" if name else ""
+        raise DiskFullError(f"{out_dir}: {os.strerror(e.errno).lower()}{where}; "
+                            "free space and rerun: prepare resumes") from e
 
 
 def run(
@@ -265,6 +291,7 @@ def run(
     Raises:
       ValueError / FileNotFoundError: unusable root or a folder prepared with other settings.
       ModelUnavailableError: clips with video and no face-detector model (nothing is written).
+      DiskFullError: no space left where the folder is written (finished shards are kept).
     """
     clips, scan_skipped = scan_dataset(dataset, root, config.data.modality)
     if config.data.modality != "audio":
@@ -272,21 +299,22 @@ def run(
         # skips would stay in the shards after the model is provided.
         model_store.resolve_face_model(config.video.face_model)
     wanted = settings(config, dataset)
-    check_settings(out_dir, wanted)
-    resolved.save_resolved(config, out_dir)
-    os.makedirs(os.path.join(out_dir, prepared_index.SHARD_DIR), exist_ok=True)
-    plans = plan_shards(clips, dataset, config.data.clips_per_shard, root)
-    update = plan_update(out_dir, plans)
-    if update.todo or update.leftovers:
-        prepared_index.withdraw(out_dir)  # no stale index while the shards change
-    for path in update.leftovers:
-        shard_writer.remove(path)
-    for path in update.temps:
-        os.remove(path)
-    _write_plans(update.todo, out_dir, dataset, config, workers, prepare_fn)
-    scan_skips = [{"source_path": p, "reason": r} for p, r in scan_skipped]
-    index = build_index(out_dir, dataset, wanted, plans, scan_skips, root)
-    prepared_index.save(out_dir, index)
+    with _disk_full_is_an_error(out_dir):
+        check_settings(out_dir, wanted)
+        resolved.save_resolved(config, out_dir)
+        os.makedirs(os.path.join(out_dir, prepared_index.SHARD_DIR), exist_ok=True)
+        plans = plan_shards(clips, dataset, config.data.clips_per_shard, root)
+        update = plan_update(out_dir, plans)
+        if update.todo or update.leftovers:
+            prepared_index.withdraw(out_dir)  # no stale index while the shards change
+        for path in update.leftovers:
+            shard_writer.remove(path)
+        for path in update.temps:
+            os.remove(path)
+        _write_plans(update.todo, out_dir, dataset, config, workers, prepare_fn)
+        scan_skips = [{"source_path": p, "reason": r} for p, r in scan_skipped]
+        index = build_index(out_dir, dataset, wanted, plans, scan_skips, root)
+        prepared_index.save(out_dir, index)
     if report:
         for line in update.changes:
             report(line)

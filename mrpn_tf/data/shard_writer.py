@@ -6,10 +6,14 @@ clips it holds, the clips of its group that were skipped, and the sources it was
 when its sidecar exists, so an interrupted run leaves no half shard, and a rerun redoes exactly
 the unfinished ones. A shard to be redone loses its sidecar first (`unfinish`), so a run killed
 while rewriting it leaves it unfinished, never an old sidecar over a new shard.
+
+A full disk while writing is an `OSError` with `errno.ENOSPC` whichever writer met it (the
+TFRecord writer's `ResourceExhaustedError` is translated), and leaves no temp file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from typing import Any, Iterable, Optional
@@ -32,13 +36,21 @@ def write_shard(shard_path: str, records: Iterable[bytes]) -> int:
 
     An empty `records` writes no file and removes the shard a former run wrote there (a group
     whose every clip was skipped has no shard).
+
+    Raises:
+      OSError: ENOSPC when the disk (or the quota) is full; the temp file is removed and
+        `shard_path` is left as it was.
     """
     count = 0
     with files.atomic_path(shard_path) as tmp:
-        with tf.io.TFRecordWriter(tmp) as writer:
-            for record in records:
-                writer.write(record)
-                count += 1
+        try:
+            with tf.io.TFRecordWriter(tmp) as writer:
+                for record in records:
+                    writer.write(record)
+                    count += 1
+        except tf.errors.ResourceExhaustedError as e:
+            # TensorFlow reports ENOSPC and EDQUOT of a file write as RESOURCE_EXHAUSTED
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({e.message})", shard_path) from e
         if not count:
             os.remove(tmp)
     if not count and os.path.exists(shard_path):

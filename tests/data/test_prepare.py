@@ -5,8 +5,11 @@ generated clips so that each bad-input case is exactly the one named.
 """
 
 import copy
+import errno
 import glob
+import itertools
 import os
+import time
 
 import av
 import cv2
@@ -14,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mrpn_tf import files
+from mrpn_tf import cli, files
 from mrpn_tf import prepare as prepare_cli
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record, prepare_job, prepared_index, shard_sources
@@ -469,3 +472,96 @@ def test_cli_summary_names_the_changed_actors(face, face_model_path, tmp_path, c
     assert _cli(root, out, face_model_path) == 0
     assert capsys.readouterr().out.strip().splitlines()[-2:] == [
         f"{out}: actor 2: 1 clip added -> 1 shard rewritten", f"{out}: 3 clips in 2 shards, 0 skipped"]
+
+
+# --- a full disk ---------------------------------------------------------------------------
+
+
+def _tfrecord_writer_fills_the_disk(monkeypatch, on, half_written):
+    """TFRecordWriter writes one record of shard `on`, then reports a full disk as TF does."""
+    real = tf.io.TFRecordWriter
+
+    class FullDisk:
+        def __init__(self, path):
+            self.path, self.writer = path, real(path)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.writer.close()
+
+        def write(self, record):
+            self.writer.write(record)
+            if on in self.path:
+                self.writer.flush()
+                half_written.append(os.path.getsize(self.path))
+                raise tf.errors.ResourceExhaustedError(None, None, f"{self.path}; No space left on device")
+
+    monkeypatch.setattr(tf.io, "TFRecordWriter", FullDisk)
+
+
+def _sidecar_fills_the_disk(monkeypatch, on, half_written):
+    """The sidecar of shard `on` gets a few bytes into its temp file, then ENOSPC."""
+    real = files.write_json
+
+    def write_json(path, value, indent=1):
+        if on not in str(path):
+            return real(path, value, indent)
+        with files.atomic_path(path) as tmp:
+            with open(tmp, "w") as f:
+                f.write('{"file": ')
+            half_written.append(os.path.getsize(tmp))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
+
+    monkeypatch.setattr(files, "write_json", write_json)
+
+
+@pytest.mark.parametrize("fill, written", [(_tfrecord_writer_fills_the_disk, "ravdess-actor0002-000.tfrecord"),
+                                           (_sidecar_fills_the_disk, "ravdess-actor0002-000.tfrecord.json")])
+def test_full_disk_is_one_line_and_a_rerun_resumes(face, face_model_path, tmp_path, capsys, monkeypatch,
+                                                   fill, written):
+    root, out = tmp_path / "data", tmp_path / "out"
+    _write_set(str(root), face, {1: [1], 2: [1], 3: [1]})
+    half_written = []
+    with monkeypatch.context() as patch:
+        fill(patch, "actor0002", half_written)
+        assert _cli(root, out, face_model_path) == cli.EXIT_FAILED
+    assert half_written and half_written[0] > 0  # the disk filled in the middle of a file
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {out}: no space left on device while writing shards/{written}; "
+        "free space and rerun: prepare resumes"]
+    shard_dir = out / prepared_index.SHARD_DIR
+    assert not list(shard_dir.glob("*.tmp"))  # nothing half-written is left
+    assert (shard_dir / "ravdess-actor0001-000.tfrecord.json").is_file()  # finished before
+    first = (shard_dir / "ravdess-actor0001-000.tfrecord").stat().st_mtime_ns
+
+    assert _cli(root, out, face_model_path) == cli.EXIT_OK
+    assert (shard_dir / "ravdess-actor0001-000.tfrecord").stat().st_mtime_ns == first  # kept
+    assert _cli(root, tmp_path / "fresh", face_model_path) == cli.EXIT_OK
+    assert prepared_index.load(out) == prepared_index.load(tmp_path / "fresh")
+
+
+def test_writing_stops_after_the_clips_in_flight(config, tmp_path, monkeypatch):
+    """pool.map queues every clip: when a shard cannot be written, the queued clips are dropped
+    rather than all prepared before the error comes out."""
+    root = tmp_path / "data"
+    for emotion, statement in itertools.product(range(1, 9), (1, 2)):
+        path = root / _name(1, emotion, statement)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")  # never decoded: the clips are prepared by `slow_clip`
+    calls = []
+
+    def slow_clip(info, cfg):
+        calls.append(info.path)
+        time.sleep(0.2)
+        return b"record", {"clip_id": info.clip_id, "source_path": info.path}
+
+    def full_disk(path, records):
+        next(iter(records))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    monkeypatch.setattr(prepare_job.shard_writer, "write_shard", full_disk)
+    with pytest.raises(prepare_job.DiskFullError, match="no space left on device while writing shards/"):
+        _prepare(config, root, tmp_path / "out", prepare_fn=slow_clip)
+    assert len(calls) < 8  # of 16; two workers, the first result, those in flight
