@@ -7,7 +7,10 @@ Exit status: 0 when at least one clip is prepared; 1 (`cli.EXIT_FAILED`) when no
 the dataset folder is unusable or the --out folder was prepared with other settings, and when
 the disk is full ("error: OUT: no space left on device while writing shards/...; free space
 and rerun: prepare resumes", nothing half-written is left); 2 (`cli.EXIT_CONFIG`) for a bad
-run file or override.
+run file or override; 130 after Ctrl-C and 143 after SIGTERM, which stop it alike ("stopped
+by SIGTERM: OUT keeps the shards finished so far; rerun the same command to resume"): the
+clips in flight finish, the shard being written is dropped (its temp file removed), and a
+rerun resumes.
 """
 
 from __future__ import annotations
@@ -34,6 +37,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     config = loading.load_config(args.config, args.overrides)
+    with cli.sigterm_as_interrupt():
+        try:
+            return _prepare(args, config)
+        except KeyboardInterrupt as e:
+            how, status = cli.interrupt_exit(e)
+            print(f"stopped by {how}: {args.out} keeps the shards finished so far; "
+                  "rerun the same command to resume", file=sys.stderr)
+            return status
+
+
+def _prepare(args: argparse.Namespace, config) -> int:
     from mrpn_tf.data import prepare_job  # heavy imports (TF, MediaPipe) after argument checks
 
     changes = []

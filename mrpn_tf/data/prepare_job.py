@@ -15,8 +15,10 @@ While shards change the folder has no index.json (a reader is told to rerun prep
 index written last describes exactly the shards on disk: a stale index never stands beside
 new shards, even after a kill.
 
-Stopping. An exception, Ctrl-C or a kill leaves finished shards and at most temp files, which
-the next run removes; a full disk is a `DiskFullError` naming the folder.
+Stopping. An exception (Ctrl-C's KeyboardInterrupt, SIGTERM's as the CLI sets it up) waits
+for the clips in flight only, removes the temp file of the shard being written and keeps the
+finished shards; a SIGKILL leaves at most temp files, which the next run removes. A full disk
+is a `DiskFullError` naming the folder.
 """
 
 from __future__ import annotations

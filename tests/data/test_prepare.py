@@ -9,6 +9,7 @@ import errno
 import glob
 import itertools
 import os
+import signal
 import time
 
 import av
@@ -20,7 +21,7 @@ import tensorflow as tf
 from mrpn_tf import cli, files
 from mrpn_tf import prepare as prepare_cli
 from mrpn_tf.config import config as config_lib
-from mrpn_tf.data import clip_record, prepare_job, prepared_index, shard_sources
+from mrpn_tf.data import clip_preparation, clip_record, prepare_job, prepared_index, shard_sources
 from mrpn_tf.data.media import decode
 from mrpn_tf.data.media.encode import write_media
 
@@ -565,3 +566,58 @@ def test_writing_stops_after_the_clips_in_flight(config, tmp_path, monkeypatch):
     with pytest.raises(prepare_job.DiskFullError, match="no space left on device while writing shards/"):
         _prepare(config, root, tmp_path / "out", prepare_fn=slow_clip)
     assert len(calls) < 8  # of 16; two workers, the first result, those in flight
+
+
+# --- Ctrl-C and SIGTERM ---------------------------------------------------------------------
+
+
+class _SignalReachedTheTest(Exception):
+    pass
+
+
+def _test_handler(signum, frame):
+    raise _SignalReachedTheTest(signum)  # prepare did not handle it (the default would kill pytest)
+
+
+@pytest.mark.parametrize("sig, name, status", [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGINT, "Ctrl-C", 130)])
+def test_sigterm_stops_like_ctrl_c_and_a_rerun_resumes(face, face_model_path, tmp_path, capsys, monkeypatch,
+                                                       sig, name, status):
+    """A real signal to this process while the third clip is prepared (in-process: a subprocess
+    would spend its time importing TensorFlow)."""
+    root, out = tmp_path / "data", tmp_path / "out"
+    _write_set(str(root), face, {1: [1, 2], 2: [1, 2], 3: [1, 2]})  # 3 shards of 2 clips
+    real, calls = clip_preparation.prepare_clip, []
+
+    first_shard = out / prepared_index.SHARD_DIR / "ravdess-actor0001-000.tfrecord.json"
+
+    def signalled(info, cfg):
+        calls.append(info.path)
+        if len(calls) == 3:  # once the first shard is finished, while the second is being made
+            deadline = time.monotonic() + 20
+            while not first_shard.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.kill(os.getpid(), sig)
+        return real(info, cfg)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(clip_preparation, "prepare_clip", signalled)
+        if sig == signal.SIGTERM:
+            previous = signal.signal(signal.SIGTERM, _test_handler)
+        try:
+            assert _cli(root, out, face_model_path) == status
+            assert sig != signal.SIGTERM or signal.getsignal(signal.SIGTERM) is _test_handler
+        finally:
+            if sig == signal.SIGTERM:
+                signal.signal(signal.SIGTERM, previous)
+    assert capsys.readouterr().err.splitlines() == [
+        f"stopped by {name}: {out} keeps the shards finished so far; rerun the same command to resume"]
+    assert len(calls) <= 4  # the queued clips were dropped
+    shard_dir = out / prepared_index.SHARD_DIR
+    assert not list(shard_dir.glob("*.tmp"))
+    assert [p.name for p in sorted(shard_dir.glob("*.json"))] == ["ravdess-actor0001-000.tfrecord.json"]
+    with pytest.raises(FileNotFoundError, match="prepare has not finished"):
+        prepared_index.load(out)
+
+    assert _cli(root, out, face_model_path) == cli.EXIT_OK
+    assert _cli(root, tmp_path / "fresh", face_model_path) == cli.EXIT_OK
+    assert prepared_index.load(out) == prepared_index.load(tmp_path / "fresh")
