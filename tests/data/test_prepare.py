@@ -1,4 +1,5 @@
-"""`prepare` end to end: real and generated clips, every bad-input case, resume, settings guard.
+"""`prepare` end to end: real and generated clips, every bad-input case, resume, settings guard,
+reruns after the dataset changed, a full disk, Ctrl-C and SIGTERM.
 
 Faces come from a real CREMA-D frame in ../shared (the face model is there too), composited into
 generated clips so that each bad-input case is exactly the one named.
@@ -119,7 +120,7 @@ def bad_inputs(face, tmp_path_factory):
     truncated = os.path.join(root, _name(2, 7))  # its index (moov, written last) is cut off
     with open(cases["ok"], "rb") as src, open(truncated, "wb") as dst:
         dst.write(src.read()[:3000])
-    # a "fast start" .mp4 (index first, as phones and the web write them) cut at 60 %: the
+    # a "fast start" .mp4 (index first, as files made for streaming are) cut at 60 %: the
     # container still declares the whole duration
     fast = _faststart(cases["ok"], os.path.join(str(tmp_path_factory.mktemp("fast")), "fast.mp4"))
     cut_fast = os.path.join(root, _name(2, 8))
