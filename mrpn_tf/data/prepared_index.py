@@ -12,11 +12,20 @@
                     "face_ratio": 1.0}, ...]},
         ...
       ],
-      "skipped": [{"source_path": ..., "reason": "no audio stream"}, ...]
+      "skipped": [{"source_path": ..., "reason": "no audio stream"}, ...],
+      "root": "/data/RAVDESS",
+      "sources": [{"path": "Actor_01/01-01-01-01-01-01-01.mp4", "size": 1484721,
+                   "mtime_ns": 1700000000123456789}, ...]
     }
 
 Shards are grouped by actor (several parts when an actor has many clips), so a fold's
 train / validation split is a choice of files, with no record parsed only to be dropped.
+
+"sources" lists every clip file the shards were made from (written or skipped, relative to
+"root", `shard_sources`), so the folder can be compared with the dataset as it is now; a
+rerun of `prepare` redoes the shards whose sources changed. Indexes written before source
+records have neither "root" nor "sources". The index is written last and withdrawn while a
+rerun changes shards: a folder without index.json is one whose prepare has not finished.
 """
 
 from __future__ import annotations
@@ -39,6 +48,11 @@ def index_path(prepared_dir: str | os.PathLike) -> str:
 def load(prepared_dir: str | os.PathLike) -> dict[str, Any]:
     """Reads `index.json`; a missing or unreadable index is a clear error naming the folder."""
     path = index_path(prepared_dir)
+    if not os.path.isfile(path) and os.path.isdir(os.path.join(prepared_dir, SHARD_DIR)):
+        raise FileNotFoundError(
+            f"{path} not found: prepare has not finished in {prepared_dir} (it was interrupted "
+            "or is changing its shards); rerun `python -m mrpn_tf.prepare` to finish it"
+        )
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"{path} not found: {prepared_dir} is not a prepared folder "
@@ -54,6 +68,13 @@ def load(prepared_dir: str | os.PathLike) -> dict[str, Any]:
 def save(prepared_dir: str | os.PathLike, index: dict[str, Any]) -> str:
     """Writes the index atomically (temp file + rename); returns its path."""
     return files.write_json(index_path(prepared_dir), index)
+
+
+def withdraw(prepared_dir: str | os.PathLike) -> None:
+    """Removes the index before shards change, so that no reader takes it for the new ones."""
+    path = index_path(prepared_dir)
+    if os.path.exists(path):
+        os.remove(path)
 
 
 def shard_files(
