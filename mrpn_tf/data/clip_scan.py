@@ -9,7 +9,7 @@ Predict on a long file reads it in two passes instead:
      with its box and round-trip it through JPEG as the records store it, and turn the audio
      into the records' float waveform.
 The crops and samples are those of `prepare_clip` followed by `clip_record.parse` and
-`video_frames.decode_frames` (tests/data/test_clip_scan.py ties them), one frame at a time.
+`video_frames.decode_frames` (tests/inference/test_long_clips.py ties them), one frame at a time.
 """
 
 from __future__ import annotations

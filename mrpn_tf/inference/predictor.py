@@ -390,24 +390,14 @@ class Predictor:
           clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
           PredictError: the clip lacks a stream the model cannot do without.
         """
-        return self.predict_clip(self.open_file(path))
+        return self.predict_clip(self.load_file(path, streamed=True))
 
-    def open_file(self, path: str):
-        """A file's streams as `predict_file` scores them: a still image's face as a one-frame
-        clip, else the clip scanned now and decoded again window by window when scored
-        (`clip_loader.open_clip`: memory bounded by the window, not by the clip's length).
-
-        Raises:
-          clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
-          PredictError: a still image for a model that does not see.
-        """
-        if still_image.is_image(path):
-            return self.load_still(path)
-        return clip_loader.open_clip(path, self.config, self._modality())
-
-    def load_file(self, path: str) -> clip_loader.LoadedClip:
+    def load_file(self, path: str, streamed: bool = False):
         """A file's streams as this model reads them: a still image's face as a one-frame
-        clip (`load_still`), else the clip decoded and cropped as `prepare` does.
+        clip (`load_still`), else the clip decoded and cropped as `prepare` does - whole in
+        memory (`clip_loader.load_clip`), or with `streamed` scanned now and decoded again
+        window by window when scored (`clip_loader.open_clip`, what `predict_file` does:
+        memory bounded by the window, not by the clip's length).
 
         Raises:
           clip_preparation.ClipError: unreadable file, or no stream usable (names the file).
@@ -415,7 +405,8 @@ class Predictor:
         """
         if still_image.is_image(path):
             return self.load_still(path)
-        return clip_loader.load_clip(path, self.config, self._modality())
+        load = clip_loader.open_clip if streamed else clip_loader.load_clip
+        return load(path, self.config, self._modality())
 
     def load_still(self, path: str) -> clip_loader.LoadedClip:
         """A still image's face as a one-frame clip, refused by a model that does not see.

@@ -15,20 +15,7 @@ from mrpn_tf.data.media.encode import write_media
 from mrpn_tf.inference import clip_loader
 from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.inference import windowing
-from tests.export import media_files
 from tests.inference.test_predictor import _CentralOnly
-
-
-@pytest.fixture(scope="module")
-def videos(shared_dir, tmp_path_factory) -> dict[str, str]:
-    out = str(tmp_path_factory.mktemp("long"))
-    source = media_files.cremad_clips(shared_dir)[0]
-    return {"flv": source, **media_files.write_variants(source, out), **media_files.write_unusable(out)}
-
-
-@pytest.fixture(scope="module")
-def predictor(exported, face_model_path):
-    return predictor_lib.Predictor.load(exported["savedmodel"], face_model_path)
 
 
 def _same_answer(a: predictor_lib.ClipPrediction, b: predictor_lib.ClipPrediction) -> None:
@@ -39,19 +26,19 @@ def _same_answer(a: predictor_lib.ClipPrediction, b: predictor_lib.ClipPredictio
 
 
 @pytest.mark.parametrize("name", ["flv", "mp4", "avi", "silent", "no_face"])
-def test_window_by_window_equals_the_whole_clip(predictor, videos, name, monkeypatch):
+def test_window_by_window_equals_the_whole_clip(savedmodel_predictor, videos, name, monkeypatch):
     """Every kind of clip predict took whole before: the same windows and probabilities, with
     the clip scored two windows per model call (the batching a long clip gets)."""
     monkeypatch.setattr(predictor_lib, "WINDOW_BATCH", 2)
-    whole = predictor.predict_clip(predictor.load_file(videos[name]))
-    streamed = predictor.predict_file(videos[name])
-    assert isinstance(predictor.open_file(videos[name]), clip_loader.StreamedClip)
+    whole = savedmodel_predictor.predict_clip(savedmodel_predictor.load_file(videos[name]))
+    streamed = savedmodel_predictor.predict_file(videos[name])
+    assert isinstance(savedmodel_predictor.load_file(videos[name], streamed=True), clip_loader.StreamedClip)
     _same_answer(streamed, whole)
 
 
-def test_the_second_pass_gives_prepares_crops_and_samples(predictor, videos):
-    whole = predictor.load_file(videos["mp4"])
-    streamed = predictor.open_file(videos["mp4"])
+def test_the_second_pass_gives_prepares_crops_and_samples(savedmodel_predictor, videos):
+    whole = savedmodel_predictor.load_file(videos["mp4"])
+    streamed = savedmodel_predictor.load_file(videos["mp4"], streamed=True)
     assert (streamed.num_frames, streamed.num_samples) == (whole.num_frames, whole.num_samples)
     np.testing.assert_array_equal(np.concatenate(list(streamed.frame_pieces())), whole.frames)
     np.testing.assert_array_equal(np.concatenate(list(streamed.waveform_pieces())), whole.waveform)
@@ -63,18 +50,18 @@ def _face_frames_and_voice(videos, seconds_of_audio: float):
     return clip.frames, voice
 
 
-def test_one_frame_and_three_seconds_of_voice_are_scored_to_the_end(predictor, videos, tmp_path):
+def test_one_frame_and_five_seconds_of_voice_are_scored_to_the_end(savedmodel_predictor, videos, tmp_path):
     """The voice outlasts the picture: the windows past the picture go to the audio side head."""
     frames, voice = _face_frames_and_voice(videos, 5.0)
     path = write_media(str(tmp_path / "one_frame.mp4"), frames[:1], 15, voice, 16000)
-    result = predictor.predict_file(path)
+    result = savedmodel_predictor.predict_file(path)
     assert result.branch == predictor_lib.CENTRAL
     assert result.windows[0].branch == predictor_lib.CENTRAL
     tail = [w for w in result.windows if w.branch == "a side head"]
     assert tail and result.windows[-1].end_s == pytest.approx(5.0, abs=0.1)  # AAC pads
     assert re.search(r"the video ends at 0\.\d\d s and the audio at 5.0\d s", result.note)
     assert "scored by the a side head (N2)" in result.note
-    n0 = predictor_lib.Predictor(_CentralOnly(predictor.metadata), predictor.config.video.face_model)
+    n0 = predictor_lib.Predictor(_CentralOnly(savedmodel_predictor.metadata), savedmodel_predictor.config.video.face_model)
     with pytest.raises(predictor_lib.PredictError, match="one_frame.mp4: the video ends at .*N0 .*refused"):
         n0.predict_file(path)
 
@@ -104,29 +91,67 @@ def test_stream_cursor_cuts_pieces_as_the_whole_array():
         cursor.window(1.0)
 
 
-def test_audio_too_short_to_score_is_an_error_not_a_zero_second_window(predictor, tmp_path):
+def test_audio_too_short_to_score_is_an_error_not_a_zero_second_window(savedmodel_predictor, tmp_path):
     path = write_media(str(tmp_path / "blip.wav"), None, 0, np.zeros(800, np.float32), 16000)
     with pytest.raises(clip_preparation.ClipError, match="blip.wav: .*audio too short to score \\(0\\.\\d\\d s; at least 0.25 s"):
-        predictor.predict_file(path)
+        savedmodel_predictor.predict_file(path)
 
 
-def test_a_face_with_a_blip_of_sound_is_scored_by_its_face(predictor, videos, tmp_path):
+def test_a_face_with_a_blip_of_sound_is_scored_by_its_face(savedmodel_predictor, videos, tmp_path):
     frames, voice = _face_frames_and_voice(videos, 0.1)
     path = write_media(str(tmp_path / "blip.mp4"), frames, 15, voice, 16000)
-    for result in (predictor.predict_file(path), predictor.predict_clip(predictor.load_file(path))):
+    for result in (savedmodel_predictor.predict_file(path), savedmodel_predictor.predict_clip(savedmodel_predictor.load_file(path))):
         assert result.branch == "v side head" and "audio too short to score" in result.note
 
 
-def test_a_folder_given_as_a_file_is_said_to_be_a_folder(predictor, tmp_path):
+def test_a_folder_given_as_a_file_is_said_to_be_a_folder(savedmodel_predictor, tmp_path):
     with pytest.raises(clip_preparation.ClipError, match="is a folder, not a media file"):
-        predictor.predict_file(str(tmp_path))
+        savedmodel_predictor.predict_file(str(tmp_path))
 
 
-def test_narrow_band_audio_gets_a_note(predictor, videos, tmp_path):
+def test_narrow_band_audio_gets_a_note(savedmodel_predictor, videos, tmp_path):
     """A voice recorded at 8 kHz has no 4-8 kHz band: said, not silently scored as 16-kHz speech."""
     _, voice = _face_frames_and_voice(videos, 2.0)
     phone = write_media(str(tmp_path / "call.wav"), None, 0, voice[::2], 8000, audio_codec="pcm_s16le")
     wide = write_media(str(tmp_path / "wide.wav"), None, 0, voice, 16000, audio_codec="pcm_s16le")
-    narrow = predictor.predict_file(phone)
+    narrow = savedmodel_predictor.predict_file(phone)
     assert narrow.branch == "a side head" and "narrow-band audio (8000 Hz: nothing above 4 kHz" in narrow.note
-    assert "narrow-band" not in predictor.predict_file(wide).note
+    assert "narrow-band" not in savedmodel_predictor.predict_file(wide).note
+
+
+@pytest.mark.parametrize("name, codec, gray", [
+    ("表情 ünïcode.mkv", "libx264", False), ("clip.webm", "libvpx-vp9", False), ("gray.mp4", "libx264", True)])
+def test_other_containers_names_and_grey_video_are_read_as_the_mp4(savedmodel_predictor, videos, tmp_path,
+                                                                   name, codec, gray):
+    clip = decode.decode_clip(videos["mp4"], 15, 16000, max_frame_side=320)
+    frames = clip.frames
+    if gray:
+        frames = np.repeat(frames.mean(axis=3, keepdims=True).astype(np.uint8), 3, axis=3)
+    path = write_media(str(tmp_path / name), frames, 15, clip.pcm16.astype(np.float32) / 32768.0, 16000,
+                       video_codec=codec, audio_codec="libopus" if name.endswith(".webm") else "aac")
+    result = savedmodel_predictor.predict_file(path)
+    plain = savedmodel_predictor.predict_file(videos["mp4"])
+    assert result.path == path and result.branch == predictor_lib.CENTRAL and not result.note
+    assert len(result.windows) == len(plain.windows)
+
+
+@pytest.mark.parametrize("cut", [0.5, "100 bytes"])
+def test_a_truncated_wav_is_an_error_line_in_predict(savedmodel_predictor, videos, tmp_path, cut):
+    _, voice = _face_frames_and_voice(videos, 2.0)
+    path = write_media(str(tmp_path / "voice.wav"), None, 0, voice, 16000, audio_codec="pcm_s16le")
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[: 100 if cut == "100 bytes" else len(data) // 2])
+    with pytest.raises(clip_preparation.ClipError, match=r"voice.wav: truncated: decoded .* of the 2.00 s"):
+        savedmodel_predictor.predict_file(path)
+
+
+def test_a_truncated_mp4_and_an_empty_file_are_error_lines(savedmodel_predictor, videos, tmp_path):
+    data = open(videos["mp4"], "rb").read()
+    cut, empty = tmp_path / "cut.mp4", tmp_path / "empty.mp4"
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    empty.write_bytes(b"")
+    with pytest.raises(clip_preparation.ClipError, match="cut.mp4: (truncated|unreadable or corrupt|corrupt)"):
+        savedmodel_predictor.predict_file(str(cut))
+    with pytest.raises(clip_preparation.ClipError, match=r"empty.mp4: empty file \(0 bytes\)"):
+        savedmodel_predictor.predict_file(str(empty))
