@@ -208,3 +208,4 @@ def test_a_wav_cut_short_is_a_named_error_whatever_ffmpeg_computes(tmp_path, kee
             decode_fn(str(cut))
     assert len(decode.decode_audio(path, 16000)) == 48000  # the whole file is fine
     assert decode.wav_declared_seconds(str(tmp_path)) is None  # not a file, not a WAV
+
