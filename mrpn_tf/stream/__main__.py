@@ -1,17 +1,19 @@
 """`python -m mrpn_tf.stream SOURCE --model PATH [--json] [--annotate OUT.mp4]`: live emotion.
 
-SOURCE is a video file or URL, read as fast as it decodes or, with `--realtime`, at its
-recorded pace; or, instead of SOURCE, a camera and / or a microphone opened by PyAV / FFmpeg:
+SOURCE is a video file or URL, read as fast as it decodes or, with `--realtime`, at its recorded
+pace; or, instead of SOURCE, a camera and / or a microphone opened by PyAV / FFmpeg:
 `--camera v4l2:/dev/video0 --mic alsa:default` (Linux; `avfoundation:0` on macOS, `dshow:...`
-on Windows). The face is tracked frame by frame with `prepare`'s detector and crop, a window of
-the model's length (its `export.window_s`) is scored every hop (`export.window_hop_s`, or
-`--hop`), and one line per hop is printed: the window's end `t`, the label, the class
-probabilities, whether a face was seen, the branch that answered and the latency; `--json`
-prints each as a JSON object. Without a face in a window, N1 / N2 models answer with their
-audio side head and say so; an N0 model cannot answer that window and says why. At the end,
-the per-hop latency distribution and whether the run kept up with real time (on stderr with
-`--json`). `--annotate OUT.mp4` writes the input video with the current emotion drawn over it,
-its audio kept.
+on Windows).
+The face is tracked frame by frame with `prepare`'s detector and crop, a window of the model's
+length (its `export.window_s`) is scored every hop (`export.window_hop_s`, or `--hop`), and at
+the stream's end its unscored tail, by a last window ending there (a stream shorter than one
+window: by its one window, padded). One line per hop is printed: the window's end `t`, the
+label, the class probabilities, whether a face was seen, the branch that answered and the
+latency; `--json` prints each as a JSON object. Without a face in a window, N1 / N2 models
+answer with their audio side head and say so; an N0 model cannot answer that window and says
+why. At the end, the per-hop latency distribution and whether the run kept up with real time (on
+stderr with `--json`). `--annotate OUT.mp4` writes the input video with the current emotion
+drawn over it, its audio kept.
 
 Exit status: 0; 1 when some hop could not be scored; 2 when the model, the source or a device
 cannot be opened, or the source fails while being read.

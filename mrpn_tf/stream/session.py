@@ -8,7 +8,10 @@ For each frame the source yields (source.py):
            `prepare`) -> the rolling window;
   both  -> the annotated copy, when asked (annotator.py).
 Each complete window is scored (scorer.py); its answer goes to the caller's `on_hop`, to the
-annotated copy and to the report (report.py). A model that takes one stream only skips the
+annotated copy and to the report (report.py). At the stream's end - the file's end,
+`max_seconds`, or a stop (Ctrl-C) - what the hops left unscored is scored too: a last window
+moved back to end at the stream's end, or a short stream's only window, padded
+(window_buffer.py). A model that takes one stream only skips the
 other's work (an audio-only model runs no face detection).
 """
 
@@ -116,6 +119,9 @@ class StreamSession:
     def run(self) -> report_lib.StreamReport:
         """Reads the source to its end (or `max_seconds`, or Ctrl-C); returns the report.
 
+        A stop (KeyboardInterrupt) ends the stream where it is: its tail is scored and the
+        annotated copy finished, as at the end of a file (`interrupted` says it was stopped).
+
         Raises:
           source_lib.SourceError: the source failed while being read (the annotated copy is
             removed; the answers given so far stand).
@@ -124,14 +130,13 @@ class StreamSession:
             scorer_lib.warm_up(self.scorer.predictor, self.spec)
         began, began_cpu = time.monotonic(), time.process_time()
         try:
-            for item in self._until_max_seconds(self.source.frames()):
-                self._take(item)
-                self._answer_ready(item.arrival)
+            try:
+                for item in self._until_max_seconds(self.source.frames()):
+                    self._take(item)
+                    self._answer_ready(item.arrival)
+            except KeyboardInterrupt:  # a live stream ends when its user says so
+                self.interrupted = True
             self._finish()
-        except KeyboardInterrupt:  # a live stream ends when its user says so
-            self.interrupted = True
-            if self.annotator is not None:
-                self.annotator.close()
         except BaseException:
             if self.annotator is not None:
                 self.annotator.abort()
@@ -183,14 +188,14 @@ class StreamSession:
             self.annotator.add_answer(result)
 
     def _finish(self) -> None:
-        """The stream's end: the resampler's last samples, and a short stream's only window."""
+        """The stream's end: the resampler's last samples, then the windows they complete and
+        the window over the unscored tail (or a short stream's only window)."""
         if self.uses_audio:
             self.buffer.add_samples(self.converter.flush_audio())
         self._answer_ready(time.monotonic())
-        if not self.report.hops:
-            window = self.buffer.partial()
-            if window is not None:
-                self._answer(window, time.monotonic())
+        window = self.buffer.last()
+        if window is not None:
+            self._answer(window, time.monotonic())
         if self.annotator is not None:
             self.annotator.close()
 
