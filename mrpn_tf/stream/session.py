@@ -63,7 +63,8 @@ class StreamSession:
       source: a FileSource or DeviceSource.
       spec: the window and hop (`stream_spec`).
       on_hop: called with each hop's HopResult, in order.
-      annotate: path of the annotated copy to write, or None.
+      annotate: path of the annotated copy to write, or None (one it cannot write raises
+        annotator_lib.AnnotateError here, before any work).
       max_seconds: stop after this many seconds of stream (None: at its end).
       warm_up: score blank windows before the stream starts (`scorer.warm_up`); False when
         the caller did it already.
@@ -125,6 +126,8 @@ class StreamSession:
         Raises:
           source_lib.SourceError: the source failed while being read (the annotated copy is
             removed; the answers given so far stand).
+          annotator_lib.AnnotateError: the annotated copy could not be written (a full disk;
+            it is removed).
         """
         if self.warm_up:
             scorer_lib.warm_up(self.scorer.predictor, self.spec)
