@@ -13,7 +13,9 @@ latency; `--json` prints each as a JSON object. Without a face in a window, N1 /
 answer with their audio side head and say so; an N0 model cannot answer that window and says
 why. At the end, the per-hop latency distribution and whether the run kept up with real time (on
 stderr with `--json`). `--annotate OUT.mp4` writes the input video with the current emotion
-drawn over it, its audio kept.
+drawn over it, its audio kept. `--duration`, Ctrl-C or SIGTERM (`docker stop`, systemd) ends
+the stream where it is, as its end does: the tail scored, the annotated file finished, the
+report printed, and the run's own exit status.
 
 `--annotate` is checked before the model loads or the source opens: a folder that does not
 exist or takes no new file, or an extension that is not .mp4, .mov, .mkv or .webm (the
@@ -44,7 +46,7 @@ EXIT_OK = 0
 EXIT_UNSCORED = 1  # the run ended, but some hop could not be scored
 EXIT_ERROR = 2  # bad input: the model, the source, a device or the output
 EXIT_STATUS = f"""exit status:
-  {EXIT_OK}  the stream was scored to its end, or stopped by --duration or Ctrl-C
+  {EXIT_OK}  the stream was scored to its end, or stopped by --duration, Ctrl-C or SIGTERM
   {EXIT_UNSCORED}  some hop could not be scored (an N0 model and a window without a face)
   {EXIT_ERROR}  the model, the source, a device or the --annotate file cannot be opened, or
      the source fails while being read, or the annotated file while being written (its

@@ -33,6 +33,7 @@ from mrpn_tf.stream import annotator as annotator_lib
 from mrpn_tf.stream import report as report_lib
 from mrpn_tf.stream import scorer as scorer_lib
 from mrpn_tf.stream import source as source_lib
+from mrpn_tf.stream import stop_signal
 from mrpn_tf.stream import window_buffer
 
 # Seconds without the tracked face after which the live track starts again from the best face
@@ -118,10 +119,11 @@ class StreamSession:
         self.interrupted = False
 
     def run(self) -> report_lib.StreamReport:
-        """Reads the source to its end (or `max_seconds`, or Ctrl-C); returns the report.
+        """Reads the source to its end (or `max_seconds`, or a stop); returns the report.
 
-        A stop (KeyboardInterrupt) ends the stream where it is: its tail is scored and the
-        annotated copy finished, as at the end of a file (`interrupted` says it was stopped).
+        A stop - Ctrl-C (KeyboardInterrupt), or SIGTERM when run in the main thread
+        (stop_signal.py) - ends the stream where it is: its tail is scored and the annotated
+        copy finished, as at the end of a file (`interrupted` says it was stopped).
 
         Raises:
           source_lib.SourceError: the source failed while being read (the annotated copy is
@@ -132,24 +134,28 @@ class StreamSession:
         if self.warm_up:
             scorer_lib.warm_up(self.scorer.predictor, self.spec)
         began, began_cpu = time.monotonic(), time.process_time()
-        try:
+        reading = [True]  # a SIGTERM stops the reading; once finishing, it is ignored
+        with stop_signal.sigterm_interrupts(lambda: reading[0]):
             try:
-                for item in self._until_max_seconds(self.source.frames()):
-                    self._take(item)
-                    self._answer_ready(item.arrival)
-            except KeyboardInterrupt:  # a live stream ends when its user says so
-                self.interrupted = True
-            self._finish()
-        except BaseException:
-            if self.annotator is not None:
-                self.annotator.abort()
-            raise
-        finally:
-            self.report.wall_s = time.monotonic() - began
-            self.report.cpu_s = time.process_time() - began_cpu
-            self.report.idle_s = self.source.idle_s
-            self.report.media_s = self.buffer.media_s
-            self.close()
+                try:
+                    for item in self._until_max_seconds(self.source.frames()):
+                        self._take(item)
+                        self._answer_ready(item.arrival)
+                except KeyboardInterrupt:  # a live stream ends when its user says so
+                    self.interrupted = True
+                reading[0] = False
+                self._finish()
+            except BaseException:
+                if self.annotator is not None:
+                    self.annotator.abort()
+                raise
+            finally:
+                reading[0] = False
+                self.report.wall_s = time.monotonic() - began
+                self.report.cpu_s = time.process_time() - began_cpu
+                self.report.idle_s = self.source.idle_s
+                self.report.media_s = self.buffer.media_s
+                self.close()
         return self.report
 
     def _until_max_seconds(self, frames):

@@ -6,7 +6,9 @@
   face leaves the frame), 4 s in all - a 4-s stand-in for a camera;
 - `write_turned`: a portrait crop of the real clip as a phone stores it - pixels turned, and
   the display matrix saying how to turn them back - losslessly, so every turn decodes to the
-  same upright pixels.
+  same upright pixels;
+- `write_pattern`: a long clip of a moving test pattern and a tone (no face), for runs that
+  must still be going when they are stopped.
 """
 
 from __future__ import annotations
@@ -89,3 +91,14 @@ def write_turned(path: str, upright: np.ndarray, audio: np.ndarray, quarters: in
         container.mux(sound.encode(None))
     return path
 
+
+def write_pattern(path: str, seconds: float, size: tuple[int, int] = (96, 64)) -> str:
+    """`seconds` of a bar moving over a gradient (width x height `size`) and a 300-Hz tone."""
+    width, height = size
+    count = int(seconds * FPS)
+    frames = np.broadcast_to(np.linspace(0, 200, width, dtype=np.uint8)[None, None, :, None],
+                             (count, height, width, 3)).copy()
+    for i, frame in enumerate(frames):
+        frame[:, (4 * i) % width] = 255
+    tone = 0.3 * np.sin(2 * np.pi * 300 * np.arange(int(seconds * RATE)) / RATE)
+    return write_media(path, frames, FPS, tone, RATE)
