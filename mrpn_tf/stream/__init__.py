@@ -7,6 +7,7 @@
   scorer.py        a window -> its scores through the export's Predictor (predict's numbers)
   overlay.py       the emotion drawn over a frame; annotator.py: the annotated video
   report.py        per-hop latency distribution, real-time factor, kept up or not
+  stop_signal.py   SIGTERM (docker stop, systemd) stops a run as Ctrl-C does
   session.py       wires them; __main__.py: the command line
 
 The face is tracked frame by frame by data/media/live_face_track.py, with the detector, the

@@ -8,7 +8,10 @@ For each frame the source yields (source.py):
            `prepare`) -> the rolling window;
   both  -> the annotated copy, when asked (annotator.py).
 Each complete window is scored (scorer.py); its answer goes to the caller's `on_hop`, to the
-annotated copy and to the report (report.py). A model that takes one stream only skips the
+annotated copy and to the report (report.py). At the stream's end - the file's end,
+`max_seconds`, or a stop (Ctrl-C) - what the hops left unscored is scored too: a last window
+moved back to end at the stream's end, or a short stream's only window, padded
+(window_buffer.py). A model that takes one stream only skips the
 other's work (an audio-only model runs no face detection).
 """
 
@@ -30,6 +33,7 @@ from mrpn_tf.stream import annotator as annotator_lib
 from mrpn_tf.stream import report as report_lib
 from mrpn_tf.stream import scorer as scorer_lib
 from mrpn_tf.stream import source as source_lib
+from mrpn_tf.stream import stop_signal
 from mrpn_tf.stream import window_buffer
 
 # Seconds without the tracked face after which the live track starts again from the best face
@@ -60,7 +64,8 @@ class StreamSession:
       source: a FileSource or DeviceSource.
       spec: the window and hop (`stream_spec`).
       on_hop: called with each hop's HopResult, in order.
-      annotate: path of the annotated copy to write, or None.
+      annotate: path of the annotated copy to write, or None (one it cannot write raises
+        annotator_lib.AnnotateError here, before any work).
       max_seconds: stop after this many seconds of stream (None: at its end).
       warm_up: score blank windows before the stream starts (`scorer.warm_up`); False when
         the caller did it already.
@@ -114,34 +119,43 @@ class StreamSession:
         self.interrupted = False
 
     def run(self) -> report_lib.StreamReport:
-        """Reads the source to its end (or `max_seconds`, or Ctrl-C); returns the report.
+        """Reads the source to its end (or `max_seconds`, or a stop); returns the report.
+
+        A stop - Ctrl-C (KeyboardInterrupt), or SIGTERM when run in the main thread
+        (stop_signal.py) - ends the stream where it is: its tail is scored and the annotated
+        copy finished, as at the end of a file (`interrupted` says it was stopped).
 
         Raises:
           source_lib.SourceError: the source failed while being read (the annotated copy is
             removed; the answers given so far stand).
+          annotator_lib.AnnotateError: the annotated copy could not be written (a full disk;
+            it is removed).
         """
         if self.warm_up:
             scorer_lib.warm_up(self.scorer.predictor, self.spec)
         began, began_cpu = time.monotonic(), time.process_time()
-        try:
-            for item in self._until_max_seconds(self.source.frames()):
-                self._take(item)
-                self._answer_ready(item.arrival)
-            self._finish()
-        except KeyboardInterrupt:  # a live stream ends when its user says so
-            self.interrupted = True
-            if self.annotator is not None:
-                self.annotator.close()
-        except BaseException:
-            if self.annotator is not None:
-                self.annotator.abort()
-            raise
-        finally:
-            self.report.wall_s = time.monotonic() - began
-            self.report.cpu_s = time.process_time() - began_cpu
-            self.report.idle_s = self.source.idle_s
-            self.report.media_s = self.buffer.media_s
-            self.close()
+        reading = [True]  # a SIGTERM stops the reading; once finishing, it is ignored
+        with stop_signal.sigterm_interrupts(lambda: reading[0]):
+            try:
+                try:
+                    for item in self._until_max_seconds(self.source.frames()):
+                        self._take(item)
+                        self._answer_ready(item.arrival)
+                except KeyboardInterrupt:  # a live stream ends when its user says so
+                    self.interrupted = True
+                reading[0] = False
+                self._finish()
+            except BaseException:
+                if self.annotator is not None:
+                    self.annotator.abort()
+                raise
+            finally:
+                reading[0] = False
+                self.report.wall_s = time.monotonic() - began
+                self.report.cpu_s = time.process_time() - began_cpu
+                self.report.idle_s = self.source.idle_s
+                self.report.media_s = self.buffer.media_s
+                self.close()
         return self.report
 
     def _until_max_seconds(self, frames):
@@ -183,14 +197,14 @@ class StreamSession:
             self.annotator.add_answer(result)
 
     def _finish(self) -> None:
-        """The stream's end: the resampler's last samples, and a short stream's only window."""
+        """The stream's end: the resampler's last samples, then the windows they complete and
+        the window over the unscored tail (or a short stream's only window)."""
         if self.uses_audio:
             self.buffer.add_samples(self.converter.flush_audio())
         self._answer_ready(time.monotonic())
-        if not self.report.hops:
-            window = self.buffer.partial()
-            if window is not None:
-                self._answer(window, time.monotonic())
+        window = self.buffer.last()
+        if window is not None:
+            self._answer(window, time.monotonic())
         if self.annotator is not None:
             self.annotator.close()
 

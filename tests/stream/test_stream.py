@@ -78,6 +78,26 @@ def test_a_window_scores_as_predict_scores_that_window(exported, clips, face_mod
     assert hops[0].t == pytest.approx(2.0 if clip == "one_window" else 1.7, abs=0.05)  # the stream's end
 
 
+def test_the_tail_is_scored_by_a_last_window_ending_at_the_streams_end(exported, clips, face_model_path, predictor):
+    # The real CREMA-D clip: 2.25 s at 8 fps (2.27 s of audio). The hop gives the window
+    # 0-2 s; the last 0.25 s are scored by a window moved back to end at the stream's end:
+    # predict's two windows, with predict's numbers (box smoothing off, as above).
+    exact = predictor_lib.Predictor.load(exported["savedmodel"], face_model_path, num_threads=1)
+    exact.config.video.box_smoothing = 1.0
+    hops, report = _run(exact, source_lib.FileSource(clips["flv"]))
+    reference = exact.predict_file(clips["flv"])
+    np.testing.assert_allclose([(h.start, h.t) for h in hops], [(0.0, 2.0), (0.25, 2.25)], atol=1e-9)
+    np.testing.assert_allclose([(w.start_s, w.end_s) for w in reference.windows], [(0.0, 2.0), (0.25, 2.25)],
+                               atol=1e-9)
+    for hop, window in zip(hops, reference.windows):
+        np.testing.assert_allclose(list(hop.probabilities.values()), list(window.probabilities.values()), atol=1e-6)
+    assert report.hops == 2
+    # A stop (here --duration) ends the stream where it is: its tail is scored the same way.
+    hops, _ = _run(predictor, source_lib.FileSource(clips["face_then_black"]), max_seconds=3.0)
+    assert [h.t for h in hops] == pytest.approx([2.0, 3.0], abs=0.07)
+    assert hops[-1].start == pytest.approx(hops[-1].t - 2.0)
+
+
 def test_without_a_face_the_audio_side_head_answers_and_says_so(predictor, clips):
     hops, report = _run(predictor, source_lib.FileSource(clips["face_then_black"]))
     assert [h.t for h in hops] == [2.0, 4.0]
@@ -184,7 +204,9 @@ def test_paced_synthetic_devices_keep_both_streams_to_the_duration(predictor):
         "lavfi:testsrc=size=160x120:rate=15", "lavfi:sine=frequency=300:sample_rate=16000", realtime=True
     )
     hops, report = _run(predictor, source, max_seconds=4.2)
-    assert [h.t for h in hops] == [2.0, 4.0]
+    # The hops, then the tail: a last window ending where the stream was stopped (its last
+    # audio frame, 64 ms long, began before 4.2 s).
+    assert len(hops) == 3 and [h.t for h in hops[:2]] == [2.0, 4.0] and hops[2].t == pytest.approx(4.2, abs=0.07)
     assert all(not h.face and h.branch == "a side head" for h in hops)  # a test pattern, no face
     assert report.media_s == pytest.approx(4.2, abs=0.1) and report.wall_s >= 4.0
 

@@ -58,6 +58,30 @@ def test_windows_cut_where_predict_cuts_them(hop_s):
         assert len(w.tracked) == spec.frames
 
 
+@pytest.mark.parametrize("hop_s", [2.0, 0.5, 3.0])
+@pytest.mark.parametrize("seconds", [3.84, 4.0])
+def test_the_windows_and_the_last_one_are_predicts_windows(hop_s, seconds):
+    # 3.84 s of samples but 30 frames (3.75 s): the stream ends where its video ends, as a
+    # clip's duration is its shorter stream's. The hops leave a tail (3.84 s, or 4.0 s with a
+    # 3-s hop) that a last window ending at the stream's end scores, as predict places its
+    # last window; where the hops end at the stream's end (4.0 s, hop 2 or 0.5) there is none.
+    spec = _spec(hop_s)
+    frames, samples = _stream(spec, seconds)
+    buffer = WindowBuffer(spec, video=True, audio=True)
+    windows = _feed(buffer, frames, samples, seed=int(seconds * 100 + hop_s))
+    last = buffer.last()
+    handed = windows + ([last] if last is not None else [])
+    duration = windowing.clip_duration(frames, samples, spec)
+    assert [w.start_s for w in handed] == pytest.approx(windowing.window_starts(duration, spec))
+    assert handed[-1].end_s == pytest.approx(duration)
+    for w in handed:
+        start_frame = int(np.floor(w.start_s * spec.fps + 1e-6))
+        start_sample = int(np.floor(w.start_s * spec.sample_rate + 1e-6))
+        np.testing.assert_array_equal(w.frames, windowing.cut(frames, start_frame, spec.frames)[0])
+        np.testing.assert_array_equal(w.pcm16, windowing.cut(samples, start_sample, spec.samples)[0])
+    assert buffer.last() is None  # the tail is scored once
+
+
 def test_the_buffer_keeps_about_one_window():
     spec = _spec(0.5)
     buffer = WindowBuffer(spec, video=True, audio=True)
@@ -72,10 +96,11 @@ def test_one_stream_only_and_a_short_stream_gives_one_partial_window():
     buffer = WindowBuffer(spec, video=False, audio=True)
     buffer.add_samples(np.ones(12000, np.int16))
     assert not buffer.ready()
-    window = buffer.partial()
+    window = buffer.last()
     assert window.frames is None and len(window.pcm16) == 12000
     assert window.start_s == 0 and window.end_s == pytest.approx(0.75)
-    assert WindowBuffer(spec, video=True, audio=False).partial() is None
+    assert buffer.last() is None  # given once
+    assert WindowBuffer(spec, video=True, audio=False).last() is None
 
 
 def test_a_window_needs_a_stream():
