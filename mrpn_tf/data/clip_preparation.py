@@ -7,6 +7,7 @@ and `predict`, so all three see identical crops and waveforms.
 from __future__ import annotations
 
 import threading
+from typing import Optional
 
 import numpy as np
 
@@ -39,6 +40,26 @@ def detector_for(config: config_lib.VideoConfig) -> FaceDetector:
     return cached[key]
 
 
+def track_boxes(
+    detections: list, frame_size: tuple[int, int], config: config_lib.VideoConfig
+) -> tuple[Optional[np.ndarray], np.ndarray]:
+    """The crop boxes of a clip's face track, from its frames' detections.
+
+    Args:
+      detections: per frame, `FaceDetector.detect`'s faces.
+      frame_size: (width, height) of the frames.
+      config: the video settings (`box_smoothing`, `face_margin`).
+
+    Returns:
+      (square boxes [T, 4] as x0, y0, x1, y1, or None when no frame has a face;
+       detected [T] bool, where the box comes from a detection).
+    """
+    boxes, detected = face_track.select_track(detections, frame_size)
+    if boxes is None:
+        return None, detected
+    return face_track.square_with_margin(face_track.smooth(boxes, config.box_smoothing), config.face_margin), detected
+
+
 def face_crops(
     frames: np.ndarray, config: config_lib.VideoConfig, path: str
 ) -> tuple[list[bytes], float]:
@@ -50,10 +71,9 @@ def face_crops(
     detector = detector_for(config)
     detections = [detector.detect(frame) for frame in frames]
     height, width = frames.shape[1:3]
-    boxes, detected = face_track.select_track(detections, (width, height))
+    boxes, detected = track_boxes(detections, (width, height), config)
     if boxes is None:
         raise ClipError(path, "no face detected in any frame")
-    boxes = face_track.square_with_margin(face_track.smooth(boxes, config.box_smoothing), config.face_margin)
     crops = face_crop.crop_faces(frames, boxes, config.crop_size)
     return face_crop.encode_jpeg(crops, config.jpeg_quality), float(detected.mean())
 
