@@ -160,7 +160,7 @@ def write_annotated_image(path: str, out: str, labels: list[str], video: config_
     if scale > 1.0:
         width, height = int(round(width * scale)), int(round(height * scale))
         rgb = np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.NEAREST))
-    rgb = np.ascontiguousarray(rgb)
+    rgb = np.array(rgb)  # a writable copy (the decoded picture may be read-only)
     if track is not None:
         overlay.draw_face_box(rgb, track.boxes[0] * np.array([width, height] * 2))
     overlay.draw(rgb, window_answers(prediction)[0], labels, 0.0)
