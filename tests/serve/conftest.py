@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import socket
@@ -43,12 +44,21 @@ def uploads(shared_dir, tmp_path_factory) -> dict[str, str]:
                                      str(tmp_path_factory.mktemp("uploads")))
 
 
-def predict_json(paths: list[str], model_path: str, face_model: str, capsys) -> dict[str, dict]:
+def predict_json(paths: list[str], model_path: str, face_model: str) -> dict[str, dict]:
     """`python -m mrpn_tf.predict PATHS --model M --json`'s lines, by path."""
-    capsys.readouterr()
-    predict_cli.main([*paths, "--model", model_path, "--json", "--face-model", face_model])
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    return {line["path"]: line for line in lines}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        predict_cli.main([*paths, "--model", model_path, "--json", "--face-model", face_model])
+    return {line["path"]: line for line in map(json.loads, out.getvalue().splitlines())}
+
+
+@pytest.fixture(scope="session")
+def predicted(uploads, exported, face_model_path) -> dict[str, dict]:
+    """predict --json on the clip, the photo, the sound and the truncated clip, by upload key:
+    the answers the app must give (one predict run for all the tests)."""
+    keys = ("clip", "photo", "sound", "truncated")
+    lines = predict_json([uploads[k] for k in keys], exported["savedmodel"], face_model_path)
+    return {key: lines[uploads[key]] for key in keys}
 
 
 def _free_port() -> int:

@@ -20,7 +20,7 @@ from mrpn_tf.data.media.encode import write_media
 from mrpn_tf.serve import app as app_lib
 from mrpn_tf.serve import limits as limits_lib
 from tests.serve import serve_media
-from tests.serve.conftest import predict_json, running_server
+from tests.serve.conftest import running_server
 
 AMBER = np.array([250, 190, 60])  # overlay.py's top bar and face box
 
@@ -30,22 +30,19 @@ def _post(client, path: str, name: str, route: str = "/api/predict", **headers):
         return client.post(route, params={"name": name}, content=f.read(), headers=headers)
 
 
-def test_a_file_gets_predict_jsons_object(app, uploads, exported, face_model_path, capsys):
-    keys = ("clip", "photo", "sound")
-    expected = predict_json([uploads[k] for k in keys], exported["savedmodel"], face_model_path, capsys)
+def test_a_file_gets_predict_jsons_object(app, uploads, predicted):
     with TestClient(app) as client:
-        for key in keys:
+        for key in ("clip", "photo", "sound"):
             name = f"my {key}{os.path.splitext(uploads[key])[1]}"
             response = _post(client, uploads[key], name)
             assert response.status_code == 200, response.text
-            assert response.json() == {**expected[uploads[key]], "path": name}
-    assert expected[uploads["photo"]]["branch"] == "v side head"  # a photo: the face head
-    assert expected[uploads["sound"]]["branch"] == "a side head"  # a sound: the voice head
+            assert response.json() == {**predicted[key], "path": name}
+    assert predicted["photo"]["branch"] == "v side head"  # a photo: the face head
+    assert predicted["sound"]["branch"] == "a side head"  # a sound: the voice head
 
 
-def test_a_file_predict_cannot_score_gets_predicts_error_line(app, uploads, exported, face_model_path, capsys):
-    expected = predict_json([uploads["truncated"]], exported["savedmodel"], face_model_path, capsys)
-    line = expected[uploads["truncated"]]
+def test_a_file_predict_cannot_score_gets_predicts_error_line(app, uploads, predicted):
+    line = predicted["truncated"]
     assert set(line) == {"path", "error"}
     with TestClient(app) as client:
         response = _post(client, uploads["truncated"], "cut.flv")

@@ -25,7 +25,7 @@ from mrpn_tf.data.media.encode import write_media  # noqa: E402
 from mrpn_tf.serve import app as app_lib  # noqa: E402
 from mrpn_tf.serve import limits as limits_lib  # noqa: E402
 from tests.serve import serve_media  # noqa: E402
-from tests.serve.conftest import predict_json, running_server  # noqa: E402
+from tests.serve.conftest import running_server  # noqa: E402
 from tests.serve.test_live import stream_answers  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -91,13 +91,11 @@ def _upload(page, path: str) -> None:
                            timeout=120_000)
 
 
-def test_an_upload_shows_predicts_numbers_on_its_timeline(page, site, uploads, exported, face_model_path,
-                                                         screenshots, capsys):
-    expected = predict_json([uploads["clip"], uploads["photo"]], exported["savedmodel"], face_model_path, capsys)
+def test_an_upload_shows_predicts_numbers_on_its_timeline(page, site, uploads, predicted, screenshots):
     _open(page, site)
     for key in ("photo", "clip"):  # the clip last: its view is the screenshot
         _upload(page, uploads[key])
-        answer = expected[uploads[key]]
+        answer = predicted[key]
         points = page.eval_on_selector_all(
             "#upload-timeline circle", "dots => dots.map(d => [Number(d.dataset.window), d.dataset.class, d.dataset.p])")
         assert len(points) == len(answer["windows"]) * len(answer["probabilities"]) > 0
@@ -117,12 +115,11 @@ def test_an_upload_shows_predicts_numbers_on_its_timeline(page, site, uploads, e
     page.screenshot(path=os.path.join(screenshots, "upload_view.png"), full_page=True)
 
 
-def test_bad_uploads_get_a_message(page, site, uploads, exported, face_model_path, tmp_path, capsys):
-    truncated = predict_json([uploads["truncated"]], exported["savedmodel"], face_model_path, capsys)
+def test_bad_uploads_get_a_message(page, site, uploads, predicted, tmp_path):
     oversized = serve_media.write_oversized(uploads["clip"], str(tmp_path), UPLOAD_LIMIT + 4096)
     _open(page, site)
     for path, message in (
-        (uploads["truncated"], truncated[uploads["truncated"]]["error"].replace(uploads["truncated"], "truncated.flv")),
+        (uploads["truncated"], predicted["truncated"]["error"].replace(uploads["truncated"], "truncated.flv")),
         (oversized, "oversized.flv: larger than 1 MB, this server's limit"),
         (uploads["text"], "notes.mp4: not a video, audio or image file (its content is no format this "
                           "server decodes, whatever its name says)"),
