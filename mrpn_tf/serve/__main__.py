@@ -76,11 +76,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not _loopback(args.host):
         print(f"warning: listening on {args.host}: anyone who reaches it may use this model "
               f"(there is no authentication)", file=sys.stderr)
-    print(f"serving {args.model} on http://{args.host}:{args.port}", flush=True)
     config = uvicorn.Config(app_lib.create_app(model, limits), host=args.host, port=args.port,
-                            ws="websockets-sansio",
-                            ws_max_size=live_protocol.MAX_MESSAGE_BYTES, log_level="warning")
-    uvicorn.Server(config).run()
+                            ws="websockets-sansio", ws_max_size=live_protocol.MAX_MESSAGE_BYTES,
+                            log_level="warning")
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:  # listening now: the line a user, or a script, waits for
+                print(f"serving {args.model} on http://{args.host}:{args.port}", flush=True)
+
+    Server(config).run()
     return 0
 
 

@@ -238,19 +238,17 @@ async def _serve_live(websocket: WebSocket, state: ServeState) -> None:
     except WebSocketDisconnect:
         return
     await websocket.send_json({"type": "ready", **state.model.info()})
-    worker = threading.Thread(target=client.run, name="mrpn-live", daemon=True)
-    worker.start()
+    threading.Thread(target=client.run, name="mrpn-live", daemon=True).start()
     sender = asyncio.create_task(_send_all(websocket, outbox))
-    try:
-        await _pump(websocket, client)
-    except live_protocol.ProtocolError as e:
-        outbox.put_nowait({"type": "error", "error": str(e)})
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        client.stop()
+    pump = asyncio.create_task(_pump(websocket, client))
+    # The client stops (or breaks the protocol, or leaves), or the session ends on an error.
+    await asyncio.wait({sender, pump}, return_when=asyncio.FIRST_COMPLETED)
+    if pump.done() and isinstance(pump.exception(), live_protocol.ProtocolError):
+        outbox.put_nowait({"type": "error", "error": str(pump.exception())})
+    pump.cancel()
+    client.stop()
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(sender, _END_TIMEOUT_S)
+        await asyncio.wait_for(sender, _END_TIMEOUT_S)  # the report, after what was waiting
     with contextlib.suppress(Exception):
         await websocket.close()
 

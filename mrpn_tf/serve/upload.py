@@ -94,7 +94,10 @@ def measure(path: str, name: str, max_duration_s: float) -> tuple[str, Optional[
     """
     try:
         with av.open(path) as container:
-            kind = VIDEO if container.streams.video else AUDIO
+            # An MP3's or M4A's cover art is a video stream of one picture: not a clip's video.
+            pictures = [s for s in container.streams.video
+                        if not s.disposition & av.stream.Disposition.attached_pic]
+            kind = VIDEO if pictures else AUDIO
             seconds = container.duration / av.time_base if container.duration else None
             if seconds is None:
                 seconds = _packet_seconds(container, max_duration_s)

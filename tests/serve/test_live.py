@@ -137,5 +137,9 @@ def test_what_breaks_the_protocol_or_the_limits_is_refused(serve_model):
                 assert "1 live streams already" in second.receive_json()["error"]
             first.send_bytes(b"\x07" + bytes(12))
             assert first.receive_json()["error"].startswith("message kind 7")
+            assert first.receive_json()["type"] == "report"  # then the server closes the stream
+        with client.websocket_connect("/api/live") as again:  # and its place is free again
+            again.send_json({"type": "start", "audio": {"sample_rate": 16000}})
+            assert again.receive_json()["type"] == "ready"
         with client.websocket_connect("/api/live", headers={"origin": "http://elsewhere.example"}) as ws:
             assert ws.receive_json() == {"type": "error", "error": "a stream from another site"}

@@ -357,7 +357,11 @@ function stopLive(tellServer = true) {
   clearTimeout(session.videoTimer);
   session.media?.getTracks().forEach((track) => track.stop());
   session.audioContext?.close();
-  if (tellServer && session.ws.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify({type: "stop"}));
+  if (session.ws.readyState === WebSocket.OPEN) {
+    // Stopped here: the server sends its report, then closes. Stopped by an error: close now.
+    if (tellServer) session.ws.send(JSON.stringify({type: "stop"}));
+    else session.ws.close();
+  }
 }
 
 // ---- Page ---------------------------------------------------------------------------------
