@@ -5,6 +5,7 @@
 const COLORS = ["#3a6ee8", "#f0a030", "#2a9d5c", "#d33c3c", "#8a5cd0", "#7a6a58", "#e060a8", "#30a8c8"];
 const VIDEO = 1, AUDIO = 2;  // the live messages' kinds (live_protocol.py)
 const LIVE_WINDOW_S = 60;  // seconds of answers the live timeline shows
+const LIST_ANSWERS = 200;  // answers the live list keeps (a stream may run for hours)
 const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 let model = null;
@@ -306,10 +307,13 @@ function showHop(session, answer) {
     item.textContent = `${answer.t.toFixed(1)} s: ${answer.label} ${answer.probabilities[answer.label].toFixed(2)}, ${answer.latency_ms.toFixed(0)} ms`;
   }
   $("live-latency").textContent = `latency ${answer.latency_ms.toFixed(0)} ms (window closed to answer, in the server)`;
-  $("live-answers").prepend(item);
-  session.points.push({...answer, end: answer.t});
+  const list = $("live-answers");
+  list.prepend(item);
+  while (list.children.length > LIST_ANSWERS) list.lastChild.remove();
   const t1 = Math.max(answer.t, model.window_s);
-  const shown = session.points.filter((point) => point.t >= t1 - LIVE_WINDOW_S);
+  session.points = session.points.filter((point) => point.t >= t1 - LIVE_WINDOW_S);
+  session.points.push({...answer, end: answer.t});
+  const shown = session.points;
   renderTimeline($("live-timeline"), labels, shown, [Math.max(0, t1 - LIVE_WINDOW_S), t1 + model.hop_s], null);
 }
 
