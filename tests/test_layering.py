@@ -1,6 +1,7 @@
 """Every import inside the package runs downward: the layers below, never a layer above.
 
   entry points   train.py, predict.py, prepare.py, crossval.py, ... (any of the layers below)
+  6              serve    (the web app: over stream and inference, as an entry point is)
   5              export, tuning, studies, stream
   4              training
   3              model, inference, demo   (no imports between the three)
@@ -25,6 +26,7 @@ LAYERS = (
     {"model", "inference", "demo"},
     {"training"},
     {"export", "tuning", "studies", "stream"},
+    {"serve"},
 )
 LEVEL = {unit: level for level, units in enumerate(LAYERS) for unit in units}
 

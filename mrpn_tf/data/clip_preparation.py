@@ -7,6 +7,7 @@ and `predict`, so all three see identical crops and waveforms.
 from __future__ import annotations
 
 import threading
+from typing import Optional
 
 import numpy as np
 
@@ -42,6 +43,26 @@ def detector_for(config: config_lib.VideoConfig) -> FaceDetector:
     return cached[key]
 
 
+def track_boxes(
+    detections: list, frame_size: tuple[int, int], config: config_lib.VideoConfig
+) -> tuple[Optional[np.ndarray], np.ndarray]:
+    """The crop boxes of a clip's face track, from its frames' detections.
+
+    Args:
+      detections: per frame, `FaceDetector.detect`'s faces.
+      frame_size: (width, height) of the frames.
+      config: the video settings (`box_smoothing`, `face_margin`).
+
+    Returns:
+      (square boxes [T, 4] as x0, y0, x1, y1, or None when no frame has a face;
+       detected [T] bool, where the box comes from a detection).
+    """
+    boxes, detected = face_track.select_track(detections, frame_size)
+    if boxes is None:
+        return None, detected
+    return face_track.square_with_margin(face_track.smooth(boxes, config.box_smoothing), config.face_margin), detected
+
+
 def face_crops(
     frames: np.ndarray, config: config_lib.VideoConfig, path: str
 ) -> tuple[list[bytes], float]:
@@ -67,10 +88,9 @@ def face_boxes(
     Raises:
       ClipError: no face in any frame.
     """
-    boxes, detected = face_track.select_track(detections, frame_size)
+    boxes, detected = track_boxes(detections, frame_size, config)
     if boxes is None:
         raise ClipError(path, NO_FACE)
-    boxes = face_track.square_with_margin(face_track.smooth(boxes, config.box_smoothing), config.face_margin)
     return boxes, float(detected.mean())
 
 

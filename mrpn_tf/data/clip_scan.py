@@ -41,6 +41,8 @@ class ClipScan:
     has_audio: bool
     boxes: Optional[np.ndarray]  # [num_frames, 4] crop boxes; None: no video or no face
     face_ratio: float  # fraction of frames where the face was detected
+    detected: Optional[np.ndarray] = None  # bool [num_frames]: the box comes from a detection
+    frame_size: tuple[int, int] = (0, 0)  # (width, height) of the frames the boxes are in
     source_rate: int = 0  # the audio's sample rate in the file (Hz); 0: unknown or no audio
 
 
@@ -72,14 +74,13 @@ def scan_clip(
                                     on_frame=detect if faces else None, audio_path=audio_path)
     except decode.MediaError as e:
         raise clip_preparation.ClipError(e.path, e.reason) from e
-    boxes, ratio = None, 0.0
-    if detections:
-        try:
-            boxes, ratio = clip_preparation.face_boxes(detections, frame_size[0], video, path)
-        except clip_preparation.ClipError:
-            pass  # no face: `boxes` stays None, the caller decides what that means
+    boxes, detected, ratio = None, None, 0.0
+    if detections:  # no face: `boxes` stays None, the caller decides what that means
+        boxes, detected = clip_preparation.track_boxes(detections, frame_size[0], video)
+        ratio = float(detected.mean()) if boxes is not None else 0.0
     return ClipScan(path, audio_path, found.num_frames, found.num_samples, found.has_video,
-                    found.has_audio, boxes, ratio, found.source_rate)
+                    found.has_audio, boxes, ratio, found.source_rate, detected,
+                    frame_size[0] if frame_size else (0, 0))
 
 
 def face_crops(scan: ClipScan, video: config_lib.VideoConfig) -> Iterator[np.ndarray]:

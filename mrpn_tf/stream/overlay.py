@@ -88,3 +88,19 @@ def draw(image: np.ndarray, result: Optional[HopResult], labels: list[str], firs
             color = _TOP_BAR if label == top else _BAR
             cv2.rectangle(image, (x0, y + 2), (x0 + max(1, int(round(bar_max * p))), y + row - 2), color, -1)
     return image
+
+
+def draw_face_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Draws the face's crop box over an RGB frame, in place, in the top class's amber.
+
+    Args:
+      image: uint8 [H, W, 3] RGB, contiguous.
+      box: [4] x0, y0, x1, y1 in the frame's pixels.
+
+    Returns:
+      `image`.
+    """
+    thickness = max(2, int(round(2 * image.shape[0] / _REFERENCE_HEIGHT)))
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    cv2.rectangle(image, (x0, y0), (x1, y1), _TOP_BAR, thickness, cv2.LINE_AA)
+    return image
