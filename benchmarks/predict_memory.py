@@ -4,7 +4,8 @@
 
 A clip of `--minutes` minutes is written first (H.264 1280x720 at 30 fps + AAC 16 kHz): a
 real CREMA-D face from ../shared, enlarged onto a 720p canvas and looped, with its voice looped
-beside it, encoded frame by frame (never held whole). Then `python -m mrpn_tf.predict` scores
+beside it, encoded frame by frame (never held whole) for one minute, whose packets are then
+copied end to end for the rest. Then `python -m mrpn_tf.predict` scores
 it in a child process, and the child's peak resident memory (getrusage ru_maxrss) and wall
 time are printed, with the CPU. predict reads a file in two passes (clip_scan.py), so its
 peak is set by the model and one batch of windows, not by the clip: compare `--minutes 1`,
@@ -80,6 +81,32 @@ def write_long_clip(path: str, source: str, minutes: float) -> str:
     return path
 
 
+def loop_clip(segment: str, path: str, times: int) -> str:
+    """`segment` repeated `times` times, its packets copied with shifted times (no re-encoding:
+    an hour takes a minute to write, where encoding it takes longer than scoring it)."""
+    with av.open(segment) as source:  # each stream's span, priming packets (pts < 0) included
+        starts = {s.index: 0 for s in source.streams}
+        ends = dict(starts)
+        for p in source.demux():
+            if p.pts is not None:
+                starts[p.stream.index] = min(starts[p.stream.index], p.pts)
+                ends[p.stream.index] = max(ends[p.stream.index], p.pts + (p.duration or 0))
+        spans = {index: ends[index] - starts[index] for index in ends}
+    with av.open(path, "w") as out:
+        with av.open(segment) as source:
+            streams = {s.index: out.add_stream_from_template(s) for s in source.streams}
+        for k in range(times):
+            with av.open(segment) as source:
+                for p in source.demux():
+                    if p.dts is None:
+                        continue
+                    index = p.stream.index
+                    p.pts, p.dts = p.pts + k * spans[index], p.dts + k * spans[index]
+                    p.stream = streams[index]
+                    out.mux(p)
+    return path
+
+
 def measure(command: list[str]) -> tuple[float, float, str]:
     """(peak RSS in GB of the child, wall seconds, its stdout)."""
     began = time.perf_counter()
@@ -107,7 +134,11 @@ def main() -> None:
         path = args.keep or os.path.join(tmp, f"long_{args.minutes:g}min.mp4")
         if not os.path.exists(path):
             began = time.perf_counter()
-            write_long_clip(path, sources[0], args.minutes)
+            if args.minutes > 1 and float(args.minutes).is_integer():  # one minute, looped
+                segment = write_long_clip(os.path.join(tmp, "minute.mp4"), sources[0], 1)
+                loop_clip(segment, path, int(args.minutes))
+            else:
+                write_long_clip(path, sources[0], args.minutes)
             print(f"clip: {args.minutes:g} min 1280x720 30 fps, {os.path.getsize(path) / 1e6:.0f} MB, "
                   f"written in {time.perf_counter() - began:.0f} s")
         if args.whole:
