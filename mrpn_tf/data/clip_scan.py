@@ -79,8 +79,8 @@ def scan_clip(
         boxes, detected = clip_preparation.track_boxes(detections, frame_size[0], video)
         ratio = float(detected.mean()) if boxes is not None else 0.0
     return ClipScan(path, audio_path, found.num_frames, found.num_samples, found.has_video,
-                    found.has_audio, boxes, ratio, found.source_rate, detected,
-                    frame_size[0] if frame_size else (0, 0))
+                    found.has_audio, boxes, ratio, source_rate=found.source_rate, detected=detected,
+                    frame_size=frame_size[0] if frame_size else (0, 0))
 
 
 def face_crops(scan: ClipScan, video: config_lib.VideoConfig) -> Iterator[np.ndarray]:

@@ -74,12 +74,17 @@ def test_two_workers_reach_the_weights_of_one_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_workers_train_one_epoch_from_the_command_line(prepared_dir, tmp_path):
+def test_two_workers_train_one_epoch_from_the_command_line(tmp_path):
+    from mrpn_tf.config import loading
+    from tests.training.conftest import TRAIN_CLIPS, VAL_CLIPS, write_demo_prepared
+
+    demo = str(REPO / "pipelines" / "demo.yaml")
+    # Prepared at the run file's own settings (its 64-px crop; the session's tiny folder has 48).
+    prepared_dir = write_demo_prepared(tmp_path / "prepared", TRAIN_CLIPS + VAL_CLIPS, loading.load_config(demo))
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "mrpn_tf.train", "--config", str(REPO / "pipelines" / "demo.yaml"),
+    command = [sys.executable, "-m", "mrpn_tf.train", "--config", demo,
                f"data.prepared_dir={prepared_dir}", f"train.run_dir={run_dir}", "train.epochs=1",
-               "train.batch_size=2", "export.on_train_end=false",
-               "video.crop_size=48"]  # the crop `prepared_dir` was prepared with (demo.yaml: 64)
+               "train.batch_size=2", "export.on_train_end=false"]
     _run_workers(command, timeout=900)
     with open(run_dir / "summary.json") as f:
         summary = json.load(f)
