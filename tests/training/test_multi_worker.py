@@ -23,7 +23,7 @@ def _free_ports(count):
     return ports
 
 
-def _run_workers(command, timeout, alongside=None):
+def _run_workers(command, timeout, alongside=None, env_extra=None):
     """Runs `command` as worker 0 and worker 1 of a localhost cluster; returns their outputs.
 
     `alongside`, a command, runs at the same time outside the cluster (and must succeed too).
@@ -32,7 +32,8 @@ def _run_workers(command, timeout, alongside=None):
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "2",
+               **(env_extra or {})}
         processes.append(subprocess.Popen(command, cwd=REPO, env=env, text=True,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
     if alongside:
@@ -85,7 +86,9 @@ def test_two_workers_train_one_epoch_from_the_command_line(tmp_path):
     command = [sys.executable, "-m", "mrpn_tf.train", "--config", demo,
                f"data.prepared_dir={prepared_dir}", f"train.run_dir={run_dir}", "train.epochs=1",
                "train.batch_size=2", "export.on_train_end=false"]
-    _run_workers(command, timeout=900)
+    # oneDNN's fused convolution fails on two workers with 64-px crops (docs/training.md,
+    # "Known TensorFlow fault"): the workaround the docs give, so this test keeps the CLI tested.
+    _run_workers(command, timeout=900, env_extra={"TF_ENABLE_ONEDNN_OPTS": "0"})
     with open(run_dir / "summary.json") as f:
         summary = json.load(f)
     assert summary["replicas"] == 2 and summary["global_batch_size"] == 4
