@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import socket
 from typing import Mapping
 
 import tensorflow as tf
@@ -54,6 +55,29 @@ def check_environment() -> None:
         raise DistributedSetupError(
             f"a distributed search needs {', '.join(VARIABLES)}; {', '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} not set")
+
+
+def check_chief_address() -> None:
+    """The chief can listen at KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT.
+
+    Checked up front, so that a port in use is one line naming it rather than gRPC's
+    "Failed to bind" after TensorFlow has started.
+
+    Raises:
+      DistributedSetupError: the port is not a number, or the address cannot be bound.
+    """
+    ip, port = os.environ[ORACLE_IP], os.environ[ORACLE_PORT]
+    if not port.isdigit():
+        raise DistributedSetupError(f"{ORACLE_PORT}={port!r} is not a port number")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(ip, int(port), type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As gRPC binds: a chief restarted on its port may bind beside closing connections.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as e:
+        raise DistributedSetupError(f"the chief cannot listen on {ip}:{port} ({e.strerror or e}); "
+                                    f"is another chief running there? choose another {ORACLE_PORT}") from e
 
 
 def role() -> str:

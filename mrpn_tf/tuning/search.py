@@ -110,6 +110,8 @@ def _check_distributed(request: SearchRequest) -> None:
     """The KERASTUNER_* variables all set or none; no --overwrite across processes."""
     try:
         distributed.check_environment()
+        if distributed.role() == distributed.CHIEF:
+            distributed.check_chief_address()
     except distributed.DistributedSetupError as e:
         raise SearchError(str(e)) from e
     if request.overwrite and distributed.role() != distributed.ONE_PROCESS:

@@ -9,7 +9,7 @@ mid-search is restarted and no trial runs twice.
 
 from __future__ import annotations
 
-import os
+import socket
 import time
 
 import keras
@@ -46,6 +46,20 @@ def test_variables_set_in_part_are_an_error(tmp_path, prepared_dir, monkeypatch,
     set_role(monkeypatch, env)
     code = tune.main(["--config", write_run_file(tmp_path, prepared_dir), "--dir", str(tmp_path / "t")])
     assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_chief_whose_port_is_taken_is_an_error(tmp_path, prepared_dir, monkeypatch, capsys):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = str(other.getsockname()[1])
+        set_role(monkeypatch, {**CHIEF_ENV, distributed.ORACLE_PORT: port})
+        code = tune.main(["--config", write_run_file(tmp_path, prepared_dir), "--dir", str(tmp_path / "t")])
+    assert code == 2 and f"the chief cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    set_role(monkeypatch, {**CHIEF_ENV, distributed.ORACLE_PORT: "http"})
+    code = tune.main(["--config", write_run_file(tmp_path, prepared_dir), "--dir", str(tmp_path / "t")])
+    assert code == 2 and "KERASTUNER_ORACLE_PORT='http' is not a port number" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()
 
 
