@@ -29,6 +29,7 @@ import os
 import socket
 from typing import Mapping
 
+import keras_tuner
 import tensorflow as tf
 
 TUNER_ID = "KERASTUNER_TUNER_ID"
@@ -36,12 +37,13 @@ ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 VARIABLES = (TUNER_ID, ORACLE_IP, ORACLE_PORT)
 ONE_PROCESS, CHIEF, WORKER = "one process", "chief", "worker"
+RUNNING = "RUNNING"  # KerasTuner's status of a trial a worker has and has not ended
 # KerasTuner's tuner id when the variables are not set.
 ONE_PROCESS_ID = "tuner0"
 
 
 class DistributedSetupError(ValueError):
-    """The KERASTUNER_* variables are set in part; the message names the missing ones."""
+    """The KERASTUNER_* variables describe no search that can run; the message says why."""
 
 
 def check_environment() -> None:
@@ -101,7 +103,7 @@ def hide_gpus() -> None:
     tf.config.set_visible_devices([], "GPU")
 
 
-def reopen_trials(oracle, open_trials: Mapping[str, str], keep_assigned: bool) -> None:
+def reopen_trials(oracle: keras_tuner.Oracle, open_trials: Mapping[str, str], keep_assigned: bool) -> None:
     """After `Oracle.reload`, settles the trials the saved oracle had open.
 
     `Oracle.reload` queues every trial of the saved `ongoing_trials` for a retry, which the
@@ -110,11 +112,11 @@ def reopen_trials(oracle, open_trials: Mapping[str, str], keep_assigned: bool) -
       * a trial that had ended: the oracle saves before it lets go of a trial, and a chief
         saves nothing more until that worker asks again, so the saved state of a chief
         lists each worker's last trial as open. It must not run again.
-      * on a chief (`keep_assigned`), a trial still open: the worker that has it may still
-        be training it, and a second worker would run it again in the same folder. It goes
-        back to its own worker id only (module docstring).
+      * on a chief (`keep_assigned`), a trial still running: the worker that has it may
+        still be training it, and a second worker would run it again in the same folder. It
+        goes back to its own worker id only (module docstring).
 
-    In one process the open trial is queued as KerasTuner does (no one else can have it).
+    In one process a running trial is queued as KerasTuner does (no one else can have it).
 
     Args:
       oracle: the oracle, just reloaded.
@@ -123,10 +125,9 @@ def reopen_trials(oracle, open_trials: Mapping[str, str], keep_assigned: bool) -
     """
     queue = oracle._retry_queue  # pylint: disable=protected-access
     for worker, trial_id in open_trials.items():
-        if trial_id in queue:
-            queue.remove(trial_id)
-        if trial_id in oracle.end_order:
-            continue
+        queue.remove(trial_id)  # the reload's own entry
+        if oracle.trials[trial_id].status != RUNNING:
+            continue  # ended, or queued for a retry by the oracle itself
         if keep_assigned:
             oracle.ongoing_trials[worker] = oracle.trials[trial_id]
             # The chief stops once every worker it knows of has been told to stop: a worker
@@ -137,7 +138,7 @@ def reopen_trials(oracle, open_trials: Mapping[str, str], keep_assigned: bool) -
             queue.append(trial_id)
 
 
-def _show_as_started(oracle, trial_id: str) -> None:
+def _show_as_started(oracle: keras_tuner.Oracle, trial_id: str) -> None:
     """Gives KerasTuner's progress display the start of a trial it will see end.
 
     The oracle saves its state before the display notes a new trial's start, so a chief
