@@ -10,6 +10,10 @@ fold(s) and scores val_va_accuracy on the held-out actors. The tuner folder (def
 runs/tune/<run file>-<tuner>) keeps the search: rerunning the command continues it. At the
 end: results.md and best.yaml in the tuner folder (best.yaml also as pipelines/NAME.yaml
 with --best-name), which `python -m mrpn_tf.train --config` runs as it is.
+
+With KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set, the same
+command is one process of a distributed search: the chief (serves the oracle, writes the
+results) or a worker (runs trials); mrpn_tf/tuning/distributed.py and docs/training.md.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ def main(argv=None) -> int:
         return 2
     # TensorFlow after the argument checks; the strategy before any other TF work.
     from mrpn_tf.training import strategy
-    from mrpn_tf.tuning import search, tuner_folder
+    from mrpn_tf.tuning import distributed, search, tuner_folder
 
     request = search.SearchRequest(
         run=run, tuner=args.tuner, max_trials=args.max_trials,
@@ -67,11 +71,16 @@ def main(argv=None) -> int:
     except search.SearchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if distributed.role() == distributed.CHIEF:
+        distributed.hide_gpus()
     try:
         result = search.run_search(request, strategy.build_strategy())
     except search.SearchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if distributed.role() == distributed.WORKER:
+        print(f"worker {result['worker']} done; the chief writes the results in {result['directory']}")
+        return 0
     print(f"best config: {result['best_config']} ({result['best_objective']:.4f}); "
           f"results: {result['results']}")
     return 0

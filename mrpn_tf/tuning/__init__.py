@@ -8,5 +8,6 @@
     tuner_folder.py   the tuner folder: search.json, resume guard
     results_table.py  the Markdown results table
     best_config.py    the best configuration as a pipelines/ run file
+    distributed.py    a search over a chief and workers (KerasTuner's KERASTUNER_* mode)
     search.py         one search, start to end
 """

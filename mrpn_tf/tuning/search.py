@@ -8,6 +8,10 @@
       tuner.search(): each trial builds the normal model in the strategy scope and trains it
                       with the trainer's fit on the fold(s) (hypermodel.py)
       results.md (printed), best.yaml (and a copy in pipelines/ when asked)
+
+In a distributed search (distributed.py) the chief skips the data (it trains nothing), serves
+the oracle in `tuner.search()` until the workers are done, then writes the results; a worker
+runs trials until the oracle stops it and writes no results.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from mrpn_tf.demo import demo_run
 from mrpn_tf.training import preflight
 from mrpn_tf.training import strategy as strategy_lib
 from mrpn_tf.tuning import best_config
+from mrpn_tf.tuning import distributed
 from mrpn_tf.tuning import hypermodel as hypermodel_lib
 from mrpn_tf.tuning import objective
 from mrpn_tf.tuning import results_table
@@ -78,8 +83,8 @@ def check_request(request: SearchRequest) -> None:
 
     Raises:
       SearchError: a bad trial count, a fold the dataset lacks, Hyperband over several
-        folds, a network without the objective's head, a multi-worker cluster, or a
-        `--best-name` file a person wrote.
+        folds, a network without the objective's head, a multi-worker cluster, KERASTUNER_*
+        variables set in part or with --overwrite, or a `--best-name` file a person wrote.
     """
     if request.max_trials < 1:
         raise SearchError(f"--max-trials must be at least 1, got {request.max_trials}")
@@ -93,11 +98,27 @@ def check_request(request: SearchRequest) -> None:
     if os.environ.get(strategy_lib.TF_CONFIG):
         raise SearchError("a search runs on one machine (KerasTuner supports single-worker "
                           "strategies only); unset TF_CONFIG")
+    _check_distributed(request)
     if request.best_copy_path:
         try:
             best_config.check_writable(request.best_copy_path)
         except FileExistsError as e:
             raise SearchError(str(e)) from e
+
+
+def _check_distributed(request: SearchRequest) -> None:
+    """The KERASTUNER_* variables all set or none; no --overwrite across processes."""
+    try:
+        distributed.check_environment()
+        if distributed.role() == distributed.CHIEF:
+            distributed.check_chief_address()
+    except distributed.DistributedSetupError as e:
+        raise SearchError(str(e)) from e
+    if request.overwrite and distributed.role() != distributed.ONE_PROCESS:
+        # Each process would delete the folder the others have started to write.
+        raise SearchError("--overwrite deletes the tuner folder, which the other processes of a "
+                          "distributed search are using; delete it before starting them, "
+                          "or use another --dir")
 
 
 def _check_folds(request: SearchRequest) -> None:
@@ -153,17 +174,16 @@ def prepare_trials_base(request: SearchRequest, strategy: tf.distribute.Strategy
     return base
 
 
-def _open_folder(request: SearchRequest) -> bool:
-    """Starts or continues the tuner folder; returns whether it continues a search."""
+def _open_folder(request: SearchRequest) -> None:
+    """Starts or continues the tuner folder (search.json); refuses one holding another search."""
     if request.overwrite:
         tuner_folder.remove(request.directory)
     record = tuner_folder.search_record(request.run, request.tuner, request.folds)
     try:
-        continues = tuner_folder.check_same_search(request.directory, record)
+        tuner_folder.check_same_search(request.directory, record)
     except tuner_folder.SearchFolderError as e:
         raise SearchError(str(e)) from e
     tuner_folder.write_search_record(request.directory, record)
-    return continues
 
 
 def _write_outputs(request: SearchRequest, tuner: Any, elapsed_s: float) -> dict[str, Any]:
@@ -212,19 +232,35 @@ def run_search(
       extra_callbacks: appended to every trial's callbacks (tests interrupt a trial with one).
 
     Returns:
-      Summary: tuner folder, trial counts, best trial, objective and values, paths.
+      Summary: tuner folder, trial counts, best trial, objective and values, paths; a
+      worker of a distributed search: its folder, its tuner id and its wall time only.
 
     Raises:
       SearchError: a check failed before any trial ran, or no trial completed.
     """
     started = time.time()
     check_request(request)
-    base = prepare_trials_base(request, strategy)
-    if _open_folder(request):
+    role = distributed.role()
+    # The chief builds the space's model once (KerasTuner declares the space so) but
+    # trains nothing: it needs neither the data nor the preflight.
+    if role == distributed.CHIEF:
+        base = copy.deepcopy(request.run.config)
+    else:
+        base = prepare_trials_base(request, strategy)
+    _open_folder(request)
+    # Only the oracle's owner knows; a worker's search.json may be another process's.
+    if role != distributed.WORKER and tuner_factory.holds_search(request.directory):
         print(f"continuing the search in {request.directory}")
     hypermodel = hypermodel_lib.MRPNHyperModel(base, request.run.space, strategy, request.folds)
     tuner = tuner_factory.build_tuner(
         request.tuner, hypermodel, request.directory, request.max_trials,
         max_epochs=base.train.epochs, seed=base.train.seed, strategy=strategy)
     tuner.search(callbacks=list(extra_callbacks), verbose=runtime.progress_verbosity())
+    if role == distributed.CHIEF:
+        # The oracle saved its state before letting go of each worker's last trial, and the
+        # workers' own saves never include it: oracle.json would list those trials as open.
+        tuner.oracle.save()
+    if role == distributed.WORKER:
+        return {"directory": request.directory, "worker": distributed.tuner_id(),
+                "wall_time_s": round(time.time() - started, 1)}
     return _write_outputs(request, tuner, time.time() - started)

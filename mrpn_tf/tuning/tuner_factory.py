@@ -7,6 +7,8 @@ Every tuner
     reloads it when the folder exists: finished trials are kept, and a trial that was
     running when the search stopped is run again under its own id, resuming from its
     trainer backup (hypermodel.py);
+  * in a distributed search (distributed.py) is the chief, which owns the oracle, or a
+    worker, which asks the chief for trials and keeps no oracle of its own;
   * gives the HyperModel's `fit` its trial folder (`trial_dir=`).
 
 `max_trials` caps the trials of every kind. Hyperband decides its own number of trials from
@@ -22,6 +24,8 @@ from typing import Any
 import keras_tuner
 import tensorflow as tf
 
+from mrpn_tf import files
+from mrpn_tf.tuning import distributed
 from mrpn_tf.tuning import objective
 
 RANDOM, BAYESIAN, HYPERBAND = "random", "bayesian", "hyperband"
@@ -29,6 +33,7 @@ TUNERS = (RANDOM, BAYESIAN, HYPERBAND)
 # KerasTuner stops a search after this many failed trials in a row: a setting that fails
 # three times in a row is more likely a broken setup than unlucky hyperparameters.
 MAX_CONSECUTIVE_FAILED_TRIALS = 3
+ORACLE_NAME = "oracle.json"
 
 
 class _TrialFolders:
@@ -77,6 +82,39 @@ def build_tuner(
       ValueError: an unknown kind.
     """
     folder = os.path.abspath(directory)
+    saved = _saved_oracle(folder)
+    # KerasTuner reloads its oracle only when this tuner id's own file is there (tuner0.json,
+    # chief.json): a search begun in one process and continued by a chief would start over.
+    reloads_itself = os.path.isfile(os.path.join(folder, f"{distributed.tuner_id()}.json"))
+    tuner = _new_tuner(kind, hypermodel, folder, max_trials, max_epochs, seed, strategy)
+    if saved is not None and distributed.role() != distributed.WORKER:
+        if not reloads_itself:
+            tuner.oracle.reload()
+        distributed.reopen_trials(tuner.oracle, saved["ongoing_trials"],
+                                  keep_assigned=distributed.role() == distributed.CHIEF)
+    return tuner
+
+
+def holds_search(directory: str) -> bool:
+    """Whether the tuner folder holds a KerasTuner search (its oracle's saved state)."""
+    return os.path.isfile(os.path.join(directory, ORACLE_NAME))
+
+
+def _saved_oracle(folder: str) -> dict[str, Any] | None:
+    """The folder's oracle.json state, None when it has none."""
+    return files.read_json(os.path.join(folder, ORACLE_NAME)) if holds_search(folder) else None
+
+
+def _new_tuner(
+    kind: str,
+    hypermodel: keras_tuner.HyperModel,
+    folder: str,
+    max_trials: int,
+    max_epochs: int,
+    seed: int,
+    strategy: tf.distribute.Strategy,
+) -> keras_tuner.Tuner:
+    """KerasTuner's tuner of the kind over `folder` (it reloads what it recognizes)."""
     common = dict(
         hypermodel=hypermodel,
         objective=keras_tuner.Objective(objective.OBJECTIVE, objective.DIRECTION),

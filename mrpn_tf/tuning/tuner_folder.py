@@ -1,10 +1,12 @@
 """The tuner folder: everything one search writes, at fixed names.
 
-    <dir>/search.json        what is searched: tuner, folds, base config, space, run file
-    <dir>/oracle.json, tuner0.json, trial_<id>/trial.json     KerasTuner's state
-    <dir>/trial_<id>/fold<k>/                                 the trial's trainer run folders
-    <dir>/results.md         the results table (results_table.py)
-    <dir>/best.yaml          the best configuration as a run file (best_config.py)
+    <dir>/search.json              what is searched: tuner, folds, base config, space, run file
+    <dir>/oracle.json, trial_<id>/trial.json   KerasTuner's oracle, written by its owner (the
+                                   one process, or the chief of a distributed search)
+    <dir>/tuner0.json, chief.json  KerasTuner's tuner of each process, one file per tuner id
+    <dir>/trial_<id>/fold<k>/      the trial's trainer run folders (the process running it)
+    <dir>/results.md               the results table (results_table.py)
+    <dir>/best.yaml                the best configuration as a run file (best_config.py)
 
 Rerunning a search on its folder continues it, and only the same search may continue it:
 another base config, space, tuner or folds in the same folder would mix two searches, so
