@@ -46,7 +46,10 @@ def test_off_the_main_thread_the_handler_is_left_alone():
     assert seen == [signal.getsignal(signal.SIGTERM)]
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+# SIGTERM (docker stop, systemd) in the default run; Ctrl-C, the behaviour it matches, in the
+# slow run (each case is a subprocess that loads TensorFlow and the model: ~10 s).
+@pytest.mark.parametrize("stop", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)],
+                         ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_during_annotate_finishes_the_file(stop, exported, face_model_path, tmp_path):
     # A 12-s clip read at its recorded pace: the run is stopped once its first answer is out.
     # SIGINT is Ctrl-C, what SIGTERM must match.
