@@ -26,6 +26,16 @@ import os
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 TEMP_SUFFIX = ".tmp"
+
+
+class FileError(ValueError):
+    """A file a job cannot use: the message is `PATH: reason`, and both stay readable
+    (`reason` short and stable, for skip lists and error lines)."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
 # An old and a new record -> the differences that refuse the folder, one line each.
 DiffFn = Callable[[Any, Mapping[str, Any]], list]
 

@@ -11,19 +11,15 @@ from typing import Optional
 
 import numpy as np
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_record
 from mrpn_tf.data.media import decode, face_crop, face_track, model_store
 from mrpn_tf.data.media.face_detector import FaceDetector
 
 
-class ClipError(ValueError):
+class ClipError(files.FileError):
     """A clip cannot be prepared; `reason` is short and stable (it goes in the skip index)."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 # `ClipError.reason` of a video in which no frame has a face.

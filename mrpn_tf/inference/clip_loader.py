@@ -1,13 +1,14 @@
 """A video file -> the raw streams the exported models take, with `prepare`'s own code.
 
-`clip_preparation.prepare_clip` decodes the file (PyAV), finds, tracks and crops the face
-(BlazeFace) and resamples the audio to 16 kHz (libswresample) - exactly what `prepare` does
-for training. The record then goes through `clip_record.serialize` / `parse` and the
-pipeline's `video_frames.decode_frames`, so predict sees the same JPEG-decoded crops and the
-same float waveform as training and evaluation did.
+`open_clip` reads a file as `prepare` does, in two passes (data/clip_scan.py): PyAV decodes
+it, BlazeFace finds the faces and prepare's whole-clip track picks the one to crop, then the
+crops go through prepare's JPEG encoding and the pipeline's `video_frames.decode_frames`, and
+the audio is resampled to 16 kHz by libswresample: predict sees the same crops and the same
+float waveform as training and evaluation did (tests/inference/test_long_clips.py ties them
+to `prepare_clip`'s records). `load_clip` holds the same streams whole in memory.
 
-A file without an audio track (or without video) is decoded again for the stream it has, and
-comes back with that stream only; the predictor decides whether a side head can score it. A
+A file without an audio track (or without video) comes back with the stream it has only;
+the predictor decides whether a side head can score it. A
 video in which no face is ever found is a missing video stream too (the model sees faces, not
 frames): it comes back with its audio only, and says why (`LoadedClip.missing_reason`).
 """
@@ -15,20 +16,16 @@ frames): it comes back with its audio only, and says why (`LoadedClip.missing_re
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Optional
 
 import numpy as np
-import tensorflow as tf
 
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import clip_preparation
-from mrpn_tf.data import clip_record
 from mrpn_tf.data import clip_scan
 from mrpn_tf.data import datasets
 from mrpn_tf.data.media import face_image
 from mrpn_tf.data.media import still_image
-from mrpn_tf.data.pipeline import video_frames
 from mrpn_tf.inference import windowing
 
 # `clip_preparation.ClipError.reason` when the stream a modality needs is absent.
@@ -186,43 +183,9 @@ def open_clip(path: str, config: config_lib.Config, modality: str = datasets.AV)
                         no_face=reasons.get(datasets.VIDEO) == NO_FACE_REASON, dropped=dropped, note=note)
 
 
-def clip_info(path: str, modality: str) -> datasets.ClipInfo:
-    """A manifest entry for a file outside any dataset (no label, actor or gender)."""
-    return datasets.ClipInfo(
-        path=path, dataset="", actor=0, gender="U", emotion="", label=-1, intensity="",
-        statement="", modality=modality, audio_path=None,
-        clip_id=os.path.splitext(os.path.basename(path))[0],
-    )
-
-
-def _prepare(
-    path: str, config: config_lib.Config, modality: str
-) -> tuple[clip_record.ClipRecord, str, str]:
-    """`prepare_clip`, retried for the stream the file has when the other one is unusable.
-
-    Returns:
-      (record, modality prepared, reason the other stream was dropped or "").
-    """
-    try:
-        return clip_preparation.prepare_clip(clip_info(path, modality), config), modality, ""
-    except clip_preparation.ClipError as e:
-        fallback = None
-        if modality == datasets.AV and e.reason in NO_AUDIO_REASONS:
-            fallback = datasets.VIDEO
-        elif modality == datasets.AV and (e.reason in NO_VIDEO_REASONS or e.reason == NO_FACE_REASON):
-            fallback = datasets.AUDIO
-        if fallback is None:
-            raise
-        first = e
-    try:
-        record = clip_preparation.prepare_clip(clip_info(path, fallback), config)
-    except clip_preparation.ClipError as e:  # neither stream usable: say both
-        raise clip_preparation.ClipError(path, f"{first.reason}, and {e.reason}") from e
-    return record, fallback, first.reason
-
-
 def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV) -> LoadedClip:
-    """Decodes a file and crops the face, as `prepare` does.
+    """`open_clip`'s streams, decoded whole into memory: the same crops, samples, fallbacks,
+    notes and errors as the window-by-window reading, as arrays.
 
     Args:
       path: .mp4, .flv, .avi, ... file.
@@ -237,20 +200,11 @@ def load_clip(path: str, config: config_lib.Config, modality: str = datasets.AV)
       clip_preparation.ClipError: unreadable or corrupt file, no usable stream, or no face
         found in a "video" clip (the message names the file).
     """
-    record, got, dropped = _prepare(path, config, modality)
-    parsed = clip_record.parse(tf.constant(clip_record.serialize(record)))
-    frames = waveform = None
-    if got in (datasets.AV, datasets.VIDEO):
-        frames = video_frames.decode_frames(parsed[clip_record.FRAMES], config.video.crop_size).numpy()
-    if got in (datasets.AV, datasets.AUDIO):
-        waveform = parsed[clip_record.AUDIO_PCM16].numpy()
-    short = ""
-    if waveform is not None and len(waveform) / config.audio.sample_rate < windowing.MIN_AUDIO_S:
-        short = _too_short(len(waveform) / config.audio.sample_rate)
-        if frames is None:
-            raise clip_preparation.ClipError(path, ", and ".join(filter(None, (dropped, short))))
-        waveform = None
-    return LoadedClip(path, frames, waveform, no_face=dropped == NO_FACE_REASON, dropped=short)
+    opened = open_clip(path, config, modality)
+    frames = np.concatenate(list(opened.frame_pieces())) if opened.has_video else None
+    waveform = np.concatenate(list(opened.waveform_pieces())) if opened.has_audio else None
+    return LoadedClip(path, frames, waveform, no_face=opened.no_face, note=opened.note,
+                      dropped=opened.dropped)
 
 
 def load_image(path: str, video: config_lib.VideoConfig) -> LoadedClip:

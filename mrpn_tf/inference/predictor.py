@@ -44,6 +44,7 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert import interpreter as interpreter_lib
 
+from mrpn_tf import files
 from mrpn_tf.config import config as config_lib
 from mrpn_tf.data import datasets
 from mrpn_tf.data import clip_preparation
@@ -65,13 +66,8 @@ STILL_BATCH = 64
 WINDOW_BATCH = 4
 
 
-class PredictError(ValueError):
+class PredictError(files.FileError):
     """A clip the model cannot score; the message names the file."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 class Backend(Protocol):

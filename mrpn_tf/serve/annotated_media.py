@@ -60,10 +60,18 @@ def _fractions(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(boxes, np.float64) / np.array([width, height, width, height], np.float64)
 
 
-def clip_face_track(path: str, config: config_lib.Config) -> Optional[FaceTrack]:
-    """The face track predict crops from a clip (`clip_scan.scan_clip`, predict's own first
-    pass); None without video or face."""
-    scan = clip_scan.scan_clip(path, config)
+def clip_face_track(path: str, config: config_lib.Config,
+                    scan: Optional[clip_scan.ClipScan] = None) -> Optional[FaceTrack]:
+    """The face track predict crops from a clip (module docstring); None without video or face.
+
+    Args:
+      path: the clip.
+      config: the export's config.
+      scan: predict's first pass over it, when it looked for faces (an audio model's does
+        not: the faces are then found here, by the same pass).
+    """
+    if scan is None or (scan.has_video and scan.detected is None):
+        scan = clip_scan.scan_clip(path, config)
     if scan.boxes is None:
         return None
     return FaceTrack(config.video.fps, _fractions(scan.boxes, *scan.frame_size), scan.detected)

@@ -116,11 +116,11 @@ def _score(state: ServeState, raw: str, name: str, token: str, folder: str, deta
         kind, seconds = upload.IMAGE, None
         if found.kind == file_types.MEDIA:
             kind, seconds = upload.measure(path, name, state.limits.max_duration_s)
-        prediction = upload.predict(state.model, path, name)
+        prediction, clip = upload.predict(state.model, path, name)
         result = prediction.as_json()
         if not detailed:
             return result
-        analysis = upload.analyze(state.model, path, kind, seconds, prediction, folder)
+        analysis = upload.analyze(state.model, path, kind, seconds, prediction, clip, folder)
     finally:
         if os.path.exists(path):
             os.remove(path)

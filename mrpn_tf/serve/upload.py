@@ -109,20 +109,27 @@ def measure(path: str, name: str, max_duration_s: float) -> tuple[str, Optional[
     return kind, seconds
 
 
-def predict(model: shared_model.SharedModel, path: str, name: str) -> predictor_lib.ClipPrediction:
-    """`predict_file` of the upload, its `path` the client's name.
+def predict(model: shared_model.SharedModel, path: str, name: str):
+    """`predict_file` of the upload, its `path` the client's name, and the clip it read.
+
+    The clip (`Predictor.load_file`, streamed as `predict_file` reads it) is returned so that
+    `analyze` draws the face track its first pass found, without detecting the faces again.
+
+    Returns:
+      (prediction, clip).
 
     Raises:
       UploadError: 422 with predict's message for a file it cannot score; 503 when the face
         detector cannot be had.
     """
     try:
-        prediction = model.predictor.predict_file(path)
+        clip = model.predictor.load_file(path, streamed=True)
+        prediction = model.predictor.predict_clip(clip)
     except (clip_preparation.ClipError, predictor_lib.PredictError) as e:
         raise UploadError(422, name, e.reason) from e
     except model_store.ModelUnavailableError as e:
         raise UploadError(503, name, str(e)) from e
-    return dataclasses.replace(prediction, path=name)
+    return dataclasses.replace(prediction, path=name), clip
 
 
 @dataclasses.dataclass
@@ -136,8 +143,9 @@ class Analysis:
 
 
 def analyze(model: shared_model.SharedModel, path: str, kind: str, duration_s: Optional[float],
-            prediction: predictor_lib.ClipPrediction, folder: str) -> Analysis:
-    """The face track and the annotated copy of a scored upload (annotated_media.py)."""
+            prediction: predictor_lib.ClipPrediction, clip, folder: str) -> Analysis:
+    """The face track and the annotated copy of a scored upload (annotated_media.py); `clip`
+    is what `predict` read."""
     predictor = model.predictor
     if kind == IMAGE:
         track = annotated_media.still_face_track(path, predictor.config.video)
@@ -146,7 +154,7 @@ def analyze(model: shared_model.SharedModel, path: str, kind: str, duration_s: O
         return Analysis(kind, None, track, "annotated.png")
     if kind == AUDIO:
         return Analysis(kind, duration_s, None, None)
-    track = annotated_media.clip_face_track(path, predictor.config)
+    track = annotated_media.clip_face_track(path, predictor.config, getattr(clip, "scan", None))
     try:
         annotated_media.write_annotated_video(path, os.path.join(folder, "annotated.mp4"), predictor.labels,
                                               prediction, track)

@@ -8,10 +8,14 @@ import re
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from mrpn_tf.data import clip_preparation
+from mrpn_tf.data import clip_record
+from mrpn_tf.data import datasets
 from mrpn_tf.data.media import decode
 from mrpn_tf.data.media.encode import write_media
+from mrpn_tf.data.pipeline import video_frames
 from mrpn_tf.inference import clip_loader
 from mrpn_tf.inference import predictor as predictor_lib
 from mrpn_tf.inference import windowing
@@ -37,11 +41,21 @@ def test_window_by_window_equals_the_whole_clip(savedmodel_predictor, videos, na
 
 
 def test_the_second_pass_gives_prepares_crops_and_samples(savedmodel_predictor, videos):
-    whole = savedmodel_predictor.load_file(videos["mp4"])
+    """The crops and samples predict scores are those of the records `prepare` writes."""
+    config = savedmodel_predictor.config
+    info = datasets.ClipInfo(path=videos["mp4"], dataset="", actor=0, gender="U", emotion="", label=-1,
+                             intensity="", statement="", modality="av", audio_path=None, clip_id="face")
+    record = clip_record.parse(tf.constant(clip_record.serialize(clip_preparation.prepare_clip(info, config))))
+    whole = clip_loader.LoadedClip(
+        videos["mp4"], video_frames.decode_frames(record[clip_record.FRAMES], config.video.crop_size).numpy(),
+        record[clip_record.AUDIO_PCM16].numpy())
     streamed = savedmodel_predictor.load_file(videos["mp4"], streamed=True)
     assert (streamed.num_frames, streamed.num_samples) == (whole.num_frames, whole.num_samples)
     np.testing.assert_array_equal(np.concatenate(list(streamed.frame_pieces())), whole.frames)
     np.testing.assert_array_equal(np.concatenate(list(streamed.waveform_pieces())), whole.waveform)
+    loaded = savedmodel_predictor.load_file(videos["mp4"])  # the same, held whole
+    np.testing.assert_array_equal(loaded.frames, whole.frames)
+    np.testing.assert_array_equal(loaded.waveform, whole.waveform)
 
 
 def _face_frames_and_voice(videos, seconds_of_audio: float):

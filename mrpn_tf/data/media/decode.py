@@ -14,6 +14,8 @@ from typing import Callable, Iterator, Optional
 import av
 import numpy as np
 
+from mrpn_tf import files
+
 # Seconds tolerance when matching source frame times to the target grid: absorbs the
 # rounding of 29.97-fps timestamps without ever picking a frame twice for one slot.
 _GRID_EPS = 1e-6
@@ -23,13 +25,8 @@ TRUNCATION_FRACTION = 0.9
 TRUNCATION_SLACK_S = 0.1
 
 
-class MediaError(ValueError):
+class MediaError(files.FileError):
     """A media file cannot be used; the message names the file and the problem."""
-
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 @dataclasses.dataclass
